@@ -1,0 +1,308 @@
+"""Checks for exercise 3: gpt-4o through the OpenAI API, replayed from cassettes.
+
+The learner's functions run against the real `openai` client; its HTTP requests are
+answered from fixtures/cassettes/ex3/ by vcrpy (pytest-recording) and never leave the
+machine (block_network). A request that differs from the recorded one fails with the
+first difference, e.g. `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import httpx2
+import numpy as np
+import openai
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from dlgrade import replay
+from dlgrade.feedback import expect, expect_type, fail
+from dlgrade.paths import FIXTURES_DIR
+
+FILE = "ex3_openai.py"
+CASSETTES = FIXTURES_DIR / "cassettes" / "ex3"
+DATA = FIXTURES_DIR / "ex3"
+SCENARIOS = json.loads((DATA / "scenarios.json").read_text(encoding="utf-8"))
+SCENE = DATA / SCENARIOS["image"]
+TRUTH = json.loads((DATA / SCENARIOS["boxes"]).read_text(encoding="utf-8"))
+MIN_IOU = 0.5
+FAKE_KEY = "sk-dlgrade-replay-not-a-real-key"
+
+pytestmark = [pytest.mark.block_network, pytest.mark.time_limit(20)]
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {
+        "match_on": ("method", "scheme", "host", "path", "openai_body"),
+        "filter_headers": list(replay.SECRET_HEADERS),
+        "before_record_response": replay.scrub_response,
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir():
+    return str(CASSETTES)
+
+
+@pytest.fixture(scope="module")
+def ex3(target):
+    return target.module(FILE)
+
+
+class Replay:
+    """A client whose requests are kept, and mismatches explained in one line."""
+
+    def __init__(self, cassette: Path, grounding: bool):
+        self.cassette = cassette
+        self.grounding = grounding
+        self.sent: list[httpx2.Request] = []
+        self.client = openai.OpenAI(api_key=FAKE_KEY, max_retries=0,
+                                    http_client=httpx2.Client(event_hooks={"request": [self.sent.append]}))
+
+    def call(self, function, *args, **kwargs):
+        try:
+            return function(self.client, *args, **kwargs)
+        except openai.APIConnectionError as exc:
+            if isinstance(exc.__cause__, CannotOverwriteExistingCassetteException) and self.sent:
+                last = self.sent[-1]
+                fail("your request differs from the recorded one: " + replay.explain_mismatch(
+                    self.cassette, last.method, str(last.url), last.content, grounding=self.grounding))
+            raise
+
+    def recorded_answer(self) -> str:
+        """The text the cassette answers with (chat or Responses API), read from the cassette itself."""
+        body = replay.recorded_responses(self.cassette)[-1]
+        if "choices" in body:
+            return body["choices"][0]["message"]["content"]
+        return "".join(part["text"] for item in body["output"] for part in item.get("content", [])
+                       if part.get("type") == "output_text")
+
+
+@pytest.fixture
+def default_cassette_name(request) -> str:
+    """The cassette named by @pytest.mark.default_cassette, or by a `cassette` parameter."""
+    marker = request.node.get_closest_marker("default_cassette")
+    if marker:
+        return marker.args[0]
+    return request.node.callspec.params["cassette"]
+
+
+@pytest.fixture
+def api(request, vcr, default_cassette_name) -> Replay:
+    vcr_marker = request.node.get_closest_marker("vcr")
+    grounding = bool(vcr_marker and "openai_grounding" in vcr_marker.kwargs.get("match_on", ()))
+    return Replay(CASSETTES / default_cassette_name, grounding)
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    area = lambda r: max(0, r[2] - r[0]) * max(0, r[3] - r[1])  # noqa: E731
+    union = area(a) + area(b) - inter
+    return inter / union if union else 0.0
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+# ---------------------------------------------------------------- ex3.1 text generation
+
+
+@pytest.mark.item("ex3.1")
+@pytest.mark.default_cassette("text_chat.yaml")
+@pytest.mark.vcr
+def test_text_generation_chat_completions(ex3, api):
+    answer = api.call(ex3.complete_text, SCENARIOS["text_prompt"])
+    expect_type(answer, str, "complete_text()'s return value")
+    expect(answer == api.recorded_answer(), "complete_text() must return the message text of the first choice",
+           expected=api.recorded_answer(), got=answer)
+
+
+@pytest.mark.item("ex3.1")
+@pytest.mark.default_cassette("text_responses.yaml")
+@pytest.mark.vcr
+def test_text_generation_responses_api(ex3, api):
+    answer = api.call(ex3.respond_text, SCENARIOS["text_prompt"])
+    expect_type(answer, str, "respond_text()'s return value")
+    expect(answer == api.recorded_answer(), "respond_text() must return the response's output text",
+           expected=api.recorded_answer(), got=answer)
+
+
+@pytest.mark.item("ex3.1")
+@pytest.mark.parametrize("environment", [None, ""], ids=["unset", "empty"])
+def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environment):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    if environment is not None:
+        monkeypatch.setenv("OPENAI_API_KEY", environment)
+    try:
+        client = ex3.make_client()
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any clear error is fine; the message is checked
+        expect("OPENAI_API_KEY" in str(exc), "the error for a missing key should name OPENAI_API_KEY",
+               got=f"{type(exc).__name__}: {exc}")
+        return
+    fail(f"make_client() with OPENAI_API_KEY {'unset' if environment is None else 'empty'} returned a client",
+         expected="an exception naming OPENAI_API_KEY, before any request", got=type(client).__name__)
+
+
+@pytest.mark.item("ex3.1")
+@pytest.mark.default_cassette("text_chat_rate_limited.yaml")
+@pytest.mark.vcr
+def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    client = ex3.make_client(FAKE_KEY)
+    expect_type(client, openai.OpenAI, "make_client()'s return value")
+    try:
+        answer = ex3.complete_text(client, SCENARIOS["text_prompt"])
+    except openai.RateLimitError:
+        fail("an HTTP 429 (rate limit) was not retried", hint="keep the client's retries (max_retries >= 1)")
+    expect(vcr.play_count == 2, "the request should be sent again after the 429", expected="2 requests",
+           got=f"{vcr.play_count}")
+    expect(isinstance(answer, str) and "residual" in answer, "the retried request's answer", got=answer)
+
+
+# ---------------------------------------------------------------- ex3.2 image question
+
+
+@pytest.mark.item("ex3.2")
+@pytest.mark.parametrize("suffix,mime", [(".png", "image/png"), (".jpg", "image/jpeg")])
+def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
+    path = tmp_path / f"scene{suffix}"
+    Image.open(SCENE).convert("RGB").save(path, quality=95)
+    url = ex3.image_data_url(path)
+    expect_type(url, str, "image_data_url()'s return value")
+    expect(url.startswith(f"data:{mime};base64,"), "a data URL starts with its MIME type and ';base64,'",
+           expected=f"data:{mime};base64,...", got=url[:40])
+    decoded = replay.decode_data_url(url)
+    expect(decoded is not None, "the base64 payload must decode to the image file", got=url[:60])
+    expect(decoded.same_as(replay.decode_data_url(f"data:{mime};base64,"
+                                                  + base64.b64encode(path.read_bytes()).decode())),
+           "the data URL's image differs from the file's", got=repr(decoded))
+
+
+@pytest.mark.item("ex3.2")
+@pytest.mark.default_cassette("image_chat.yaml")
+@pytest.mark.vcr
+def test_image_question_chat_completions(ex3, api):
+    answer = api.call(ex3.ask_about_image, SCENE, SCENARIOS["image_question"])
+    expect(answer == api.recorded_answer(), "ask_about_image() must return the answer's text",
+           expected=api.recorded_answer(), got=answer)
+    parts = json.loads(api.sent[-1].content)["messages"][0]["content"]
+    image = replay.decode_data_url(parts[1]["image_url"]["url"])
+    expect(image is not None and image.same_as(replay.decode_data_url(
+        "data:image/png;base64," + base64.b64encode(SCENE.read_bytes()).decode())),
+        "the image part must decode to the same pixels as the image file")
+
+
+@pytest.mark.item("ex3.2")
+@pytest.mark.default_cassette("image_responses.yaml")
+@pytest.mark.vcr
+def test_image_question_responses_api(ex3, api):
+    answer = api.call(ex3.respond_about_image, SCENE, SCENARIOS["image_question"])
+    expect(answer == api.recorded_answer(), "respond_about_image() must return the response's output text",
+           expected=api.recorded_answer(), got=answer)
+
+
+# ---------------------------------------------------------------- ex3.3 grounding
+
+
+@pytest.mark.item("ex3.3")
+@settings(max_examples=60, deadline=None)
+@given(width=st.integers(32, 4000), height=st.integers(32, 4000),
+       corners=st.tuples(*[st.floats(0.0, 1.0)] * 4))
+def test_parse_box_converts_to_pixels(ex3, width, height, corners):
+    fx0, fx1 = sorted(corners[:2])
+    fy0, fy1 = sorted(corners[2:])
+    true_box = (fx0 * width, fy0 * height, fx1 * width, fy1 * height)
+    normalised = [round(fx0 * 1000), round(fy0 * 1000), round(fx1 * 1000), round(fy1 * 1000)]
+    if normalised[2] <= normalised[0] or normalised[3] <= normalised[1]:
+        return
+    box = ex3.parse_box(json.dumps({"found": True, "box_2d": normalised}), width, height)
+    expect(isinstance(box, tuple) and len(box) == 4, "parse_box() returns (x_min, y_min, x_max, y_max)", got=box)
+    slack = max(width, height) / 1000 + 1
+    off = max(abs(a - b) for a, b in zip(box, true_box))
+    expect(off <= slack, f"box_2d {normalised} in a {width}x{height} image is pixel box "
+           f"{tuple(round(v) for v in true_box)}", expected=f"within {slack:.1f} px", got=box,
+           hint="x scales with the width, y with the height; the model's coordinates run to 1000")
+
+
+@pytest.mark.item("ex3.3")
+@pytest.mark.parametrize("answer", [None, "", "Sure! The circle is on the left.", '{"found": false, "box_2d": []}',
+                                    '{"found": true, "box_2d": [10, 20]}', '{"found": true, "box_2d": [500, 20, 100, 90]}'],
+                         ids=["none", "empty", "prose", "not-found", "short", "inverted"])
+def test_parse_box_rejects_bad_answers(ex3, answer):
+    try:
+        box = ex3.parse_box(answer, 640, 480)
+    except ex3.GroundingError:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        fail(f"parse_box({answer!r}) should raise GroundingError", got=f"{type(exc).__name__}: {exc}")
+    fail(f"parse_box({answer!r}) should raise GroundingError", got=box)
+
+
+@pytest.mark.item("ex3.3")
+@pytest.mark.parametrize("name,cassette", [(name, f"grounding_{name.replace(' ', '_')}.yaml")
+                                            for name in SCENARIOS["grounding_objects"]])
+@pytest.mark.vcr(match_on=("method", "scheme", "host", "path", "openai_grounding"))
+def test_locate_object_box_in_pixels(ex3, api, name, cassette):
+    box = api.call(ex3.locate_object, SCENE, name)
+    body = json.loads(api.sent[-1].content)
+    texts = json.dumps(body.get("messages", []), ensure_ascii=False)
+    expect(name in texts, f"the request must name the object ({name!r})")
+    truth = TRUTH["boxes"][name]
+    overlap = iou(tuple(box), truth)
+    expect(overlap >= MIN_IOU, f"box of the {name} (IoU with the true box)",
+           expected=f"IoU >= {MIN_IOU} with {truth}", got=f"{tuple(box)}, IoU {overlap:.2f}")
+
+
+@pytest.mark.item("ex3.3")
+@pytest.mark.parametrize("case,cassette", [(case, f"grounding_{case}.yaml") for case in ("refusal", "malformed")])
+@pytest.mark.vcr(match_on=("method", "scheme", "host", "path", "openai_grounding"))
+def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassette):
+    try:
+        box = api.call(ex3.locate_object, SCENE, SCENARIOS["grounding_objects"][0])
+    except ex3.GroundingError as exc:
+        if case == "refusal":
+            expect("refus" in str(exc).lower(), "the error should say the model refused", got=str(exc))
+        return
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        fail(f"a {case} answer should raise GroundingError", got=f"{type(exc).__name__}: {exc}")
+    fail(f"a {case} answer should raise GroundingError", got=box)
+
+
+@pytest.mark.item("ex3.3")
+def test_draw_box_outline(ex3, tmp_path):
+    box = (100, 80, 300, 240)
+    out = tmp_path / "boxed.png"
+    image = ex3.draw_box(SCENE, box, out)
+    expect(isinstance(image, Image.Image), "draw_box() returns the PIL image", got=type(image).__name__)
+    expect(out.is_file(), "draw_box() must save the image to out_path")
+    with Image.open(out) as saved:
+        saved.load()
+        expect(saved.size == Image.open(SCENE).size, "the saved image keeps the original size", got=saved.size)
+        before, after = pixels(Image.open(SCENE)), pixels(saved)
+    changed = np.abs(after - before).sum(axis=2) > 30
+    x0, y0, x1, y1 = box
+    edges = {"top": changed[y0, x0:x1], "bottom": changed[y1 - 1: y1 + 1, x0:x1].any(axis=0),
+             "left": changed[y0:y1, x0], "right": changed[y0:y1, x1 - 1: x1 + 1].any(axis=1)}
+    for side, line in edges.items():
+        expect(line.mean() > 0.9, f"the {side} edge of the box should be drawn", got=f"{line.mean():.0%} of it")
+    inside = changed[y0 + 10: y1 - 10, x0 + 10: x1 - 10]
+    expect(inside.mean() < 0.01, "only the outline is drawn; the inside stays as it was",
+           got=f"{inside.mean():.0%} of the inside changed")
+    outside = np.concatenate([changed[: y0 - 10].ravel(), changed[y1 + 10:].ravel()])
+    expect(outside.mean() < 0.01, "nothing is drawn outside the box", got=f"{outside.mean():.0%} changed")

@@ -1,0 +1,1 @@
+"""dlgrade: a pytest-driven grading suite for a deep-learning onboarding curriculum."""

@@ -1,0 +1,26 @@
+"""`dlgrade COMMAND`: one module of this package per command."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from dlgrade import report, snapshot, stubs
+
+COMMANDS = {
+    "report": (report, "show your progress over the whole curriculum (runs the checks)"),
+    "stubs": (stubs, "regenerate exercises/ from solutions/ (maintainers)"),
+    "snapshot": (snapshot, "regenerate fixtures/snapshots/ from solutions/ (maintainers)"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlgrade", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    return COMMANDS[args.command][0].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

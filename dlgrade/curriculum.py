@@ -1,0 +1,134 @@
+"""The curriculum file (curriculum.toml) as typed objects, and the learner's language."""
+from __future__ import annotations
+
+import locale
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dlgrade.paths import REPO_ROOT
+
+CURRICULUM_FILE = REPO_ROOT / "curriculum.toml"
+LANGS = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A string the learner reads, in English and Chinese."""
+
+    en: str
+    zh: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    file: str | None = None
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    section: str
+    kind: str
+    title: Text
+    hint: Text | None = None
+    points: float = 0.0
+    planned: bool = False
+    functions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def graded(self) -> bool:
+        """Code items whose checks exist; planned and self-assessed items are not graded."""
+        return self.kind == "code" and not self.planned
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    sections: tuple[Section, ...]
+    items: tuple[Item, ...]
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        known = ", ".join(i.id for i in self.items if i.kind == "code")
+        raise KeyError(f"no item {item_id!r} in curriculum.toml (code items: {known})")
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    def items_of(self, section_id: str) -> list[Item]:
+        return [i for i in self.items if i.section == section_id]
+
+
+def _text(raw: dict | None) -> Text | None:
+    if raw is None:
+        return None
+    return Text(en=raw["en"], zh=raw["zh"])
+
+
+def _section_of(item_id: str) -> str:
+    return item_id.split(".", 1)[0]
+
+
+def parse(data: dict) -> Curriculum:
+    """Build a Curriculum from the parsed TOML, validating what the harness relies on."""
+    sections = tuple(
+        Section(id=s["id"], title=_text(s["title"]), file=s.get("file"), check=s.get("check"))
+        for s in data["section"]
+    )
+    section_ids = {s.id for s in sections}
+    items = []
+    for raw in data["item"]:
+        kind = raw["kind"]
+        if kind not in ("code", "self"):
+            raise ValueError(f"item {raw['id']}: kind must be 'code' or 'self', not {kind!r}")
+        section = _section_of(raw["id"])
+        if section not in section_ids:
+            raise ValueError(f"item {raw['id']}: no [[section]] with id {section!r}")
+        items.append(
+            Item(
+                id=raw["id"],
+                section=section,
+                kind=kind,
+                title=_text(raw["title"]),
+                hint=_text(raw.get("hint")),
+                points=float(raw.get("points", 0)),
+                planned=raw.get("status") == "planned",
+                functions=tuple(raw.get("functions", ())),
+            )
+        )
+    ids = [i.id for i in items]
+    duplicated = {i for i in ids if ids.count(i) > 1}
+    if duplicated:
+        raise ValueError(f"duplicate item ids in curriculum.toml: {sorted(duplicated)}")
+    return Curriculum(sections=sections, items=tuple(items))
+
+
+@lru_cache(maxsize=None)
+def load(path: Path = CURRICULUM_FILE) -> Curriculum:
+    with open(path, "rb") as f:
+        return parse(tomllib.load(f))
+
+
+def detect_lang(explicit: str | None = None) -> str:
+    """--lang wins, then DLGRADE_LANG, then the locale (zh_* -> zh), else English."""
+    for candidate in (explicit, os.environ.get("DLGRADE_LANG")):
+        if candidate:
+            if candidate not in LANGS:
+                raise ValueError(f"language must be one of {LANGS}, not {candidate!r}")
+            return candidate
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    current = locale.getlocale()[0] or ""
+    return "zh" if current.lower().startswith("zh") else "en"

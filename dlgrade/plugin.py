@@ -1,0 +1,285 @@
+"""The pytest plugin behind `pytest checks/...`: targets, items, outcomes, feedback, results.
+
+Loaded by the repository's conftest.py. It
+- resolves `--target` and gives checks the `target` fixture;
+- links checks to curriculum items (`@pytest.mark.item("ex3.2")`), adds a marker per
+  exercise (`-m ex3`) and selects items with `--item ex3.2`;
+- puts a time limit on every check's setup and call;
+- turns failures into a few learner-facing lines (full traceback with -v or --tb=long),
+  reports stubs still raising NotImplementedError as "not started";
+- prints a per-exercise table at the end and writes Gradescope results.json (--dlgrade-json).
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from dlgrade import curriculum as curriculum_mod
+from dlgrade import render
+from dlgrade.feedback import CheckFailure, CheckTimeout
+from dlgrade.messages import msg
+from dlgrade.paths import REPO_ROOT
+from dlgrade.results import (FAILED, NOT_STARTED, PASSED, SKIPPED, CheckResult, assign_scores, gradescope,
+                             write_json_atomic)
+from dlgrade.targets import SolutionsBlocker, Target, TargetError, resolve
+
+DEFAULT_TIME_LIMIT_S = 60.0
+CAPTURE_KEEP_CHARS = 2000
+MESSAGE_MAX_LINES = 6
+
+STATE_KEY = pytest.StashKey["GradingState"]()
+
+
+class GradingState:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.curriculum = curriculum_mod.load()
+        self.lang = curriculum_mod.detect_lang(config.getoption("dlgrade_lang"))
+        self.target = Target(resolve(config.getoption("dlgrade_target")))
+        self.json_path = config.getoption("dlgrade_json")
+        self.visibility = config.getoption("dlgrade_visibility")
+        self.results: dict[str, CheckResult] = {}
+        self.started = time.monotonic()
+        self.detailed = config.getoption("verbose") > 0 or config.getoption("tbstyle") in ("long", "native")
+
+    def ordered_results(self) -> list[CheckResult]:
+        results = list(self.results.values())
+        assign_scores(results, self.curriculum)
+        return results
+
+    def write_json(self) -> None:
+        if self.json_path:
+            data = gradescope(self.ordered_results(), self.curriculum, self.lang, time.monotonic() - self.started)
+            write_json_atomic(Path(self.json_path), data)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dlgrade")
+    group.addoption("--target", dest="dlgrade_target", default=None,
+                    help="what to grade: 'exercises' (default), 'solutions', or a folder with the same file names")
+    group.addoption("--item", dest="dlgrade_items", action="append", default=[],
+                    help="run only the checks of this item (ex3.2) or exercise (ex3); repeatable")
+    group.addoption("--lang", dest="dlgrade_lang", default=None, choices=curriculum_mod.LANGS,
+                    help="language of titles and hints (default: DLGRADE_LANG, then the locale)")
+    group.addoption("--dlgrade-json", dest="dlgrade_json", default=None,
+                    help="write results in the Gradescope results.json schema to this path")
+    group.addoption("--dlgrade-visibility", dest="dlgrade_visibility", default="visible",
+                    help="Gradescope visibility of these checks (visible, hidden, after_due_date, after_published)")
+    parser.addini("dlgrade_time_limit", "default per-check time limit in seconds (setup and call each)",
+                  default=str(DEFAULT_TIME_LIMIT_S))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "item(id, weight=1): the curriculum item (curriculum.toml) a check grades")
+    config.addinivalue_line("markers", "time_limit(seconds): this check's time limit, setup and call each")
+    state = GradingState(config)
+    for section in state.curriculum.sections:
+        config.addinivalue_line("markers", f"{section.id}: checks of {section.title('en')}")
+    config.stash[STATE_KEY] = state
+    if not state.target.is_reference and not any(isinstance(f, SolutionsBlocker) for f in sys.meta_path):
+        sys.meta_path.insert(0, SolutionsBlocker())
+
+
+def _state(config: pytest.Config) -> GradingState:
+    return config.stash[STATE_KEY]
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    """The folder being graded; checks load modules and scripts through it."""
+    return _state(request.config).target
+
+
+def _item_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("item")
+    return marker.args[0] if marker and marker.args else None
+
+
+def _wanted(item_id: str | None, selectors: list[str]) -> bool:
+    if item_id is None:
+        return False
+    return any(item_id == s or item_id.split(".")[0] == s for s in selectors)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    selectors = config.getoption("dlgrade_items")
+    keep, drop = [], []
+    for item in items:
+        item_id = _item_id(item)
+        if item_id:
+            item.add_marker(item_id.split(".")[0])
+        (keep if not selectors or _wanted(item_id, selectors) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _time_limit_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("time_limit")
+    if marker:
+        return float(marker.args[0])
+    return float(item.config.getini("dlgrade_time_limit"))
+
+
+@contextmanager
+def _deadline(seconds: float, what: str):
+    """Raise CheckTimeout in the main thread after `seconds` (SIGALRM; a no-op where that is unavailable)."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise CheckTimeout(f"{what} ran past its time limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _deadline(_time_limit_of(item), "preparing this check"):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _deadline(_time_limit_of(item), "this check"):
+        return (yield)
+
+
+def _innermost_in(tb, folder: Path) -> traceback.FrameSummary | None:
+    frames = [f for f in traceback.extract_tb(tb) if Path(f.filename).resolve().is_relative_to(folder.resolve())]
+    return frames[-1] if frames else None
+
+
+def _trim(text: str, max_lines: int = MESSAGE_MAX_LINES) -> str:
+    lines = text.strip().splitlines()
+    if len(lines) > max_lines:
+        lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
+    return "\n".join(line if len(line) <= 300 else line[:300] + " ..." for line in lines)
+
+
+def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
+    """(status, one-paragraph message) for a check that raised."""
+    exc = excinfo.value
+    where = _innermost_in(excinfo.tb, target.root)
+    at = f" ({Path(where.filename).name}:{where.lineno} in {where.name})" if where else ""
+    if isinstance(exc, TargetError):
+        return (NOT_STARTED if exc.not_started else FAILED), str(exc)
+    if isinstance(exc, NotImplementedError):
+        name = where.name if where else "a function"
+        return NOT_STARTED, f"{name} in {target.label}/ still raises NotImplementedError{at}"
+    if isinstance(exc, CheckTimeout):
+        return FAILED, f"{exc}{at}; an endless loop, or far too slow?"
+    if isinstance(exc, CheckFailure):
+        return FAILED, _trim(str(exc))
+    if isinstance(exc, AssertionError):
+        return FAILED, _trim(str(exc) or "assertion failed")
+    if where is not None:
+        return FAILED, f"your code raised {type(exc).__name__}: {_trim(str(exc), 3)}{at}"
+    return FAILED, f"{type(exc).__name__}: {_trim(str(exc), 3)}"
+
+
+def _shorten_sections(report: pytest.TestReport) -> None:
+    """Keep the tail of captured output: a learner's code may print megabytes."""
+    trimmed = []
+    for title, content in report.sections:
+        if len(content) > CAPTURE_KEEP_CHARS:
+            content = f"[... {len(content) - CAPTURE_KEEP_CHARS} characters cut ...]\n" + content[-CAPTURE_KEEP_CHARS:]
+        trimmed.append((title, content))
+    report.sections = trimmed
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report: pytest.TestReport = yield
+    state = _state(item.config)
+    item_id = _item_id(item)
+    report.user_properties.append(("item", item_id or ""))
+    _shorten_sections(report)
+
+    if report.skipped and call.excinfo is not None and _innermost_in(call.excinfo.tb, state.target.root):
+        report.outcome = "failed"  # a skip raised by the learner's code must not hide a check
+        status, message = FAILED, "your code called pytest.skip(); checks decide what is skipped"
+    elif report.failed and call.excinfo is not None:
+        status, message = _classify(call.excinfo, state.target)
+    elif report.skipped:
+        status, message = SKIPPED, str(call.excinfo.value) if call.excinfo else "skipped"
+    else:
+        status, message = PASSED, ""
+
+    if report.failed:
+        report.user_properties.append(("dlgrade_status", status))
+        # A tuple longrepr is a skip turned into a failure above; pytest cannot print it as one.
+        if not state.detailed or isinstance(report.longrepr, tuple):
+            report.longrepr = _learner_text(state, item, item_id, status, message)
+    _record(state, item, item_id, report, status, message)
+    return report
+
+
+def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, status: str, message: str) -> str:
+    lang = state.lang
+    lines = []
+    if item_id:
+        try:
+            entry = state.curriculum.item(item_id)
+            lines.append(f"[{msg(status, lang)}] {item_id} {entry.title(lang)}")
+        except KeyError:
+            entry = None
+            lines.append(f"[{msg(status, lang)}] {item_id}")
+    else:
+        entry = None
+    lines.append("  " + message.replace("\n", "\n  "))
+    if entry is not None and entry.hint:
+        lines.append(f"  {msg('hint', lang)}: {entry.hint(lang)}")
+    lines.append(f"  {msg('more', lang)}: pytest \"{item.nodeid}\" -v")
+    return "\n".join(lines)
+
+
+def _record(state: GradingState, item: pytest.Item, item_id: str | None, report: pytest.TestReport,
+            status: str, message: str) -> None:
+    marker = item.get_closest_marker("item")
+    weight = float(marker.kwargs.get("weight", 1.0)) if marker else 1.0
+    previous = state.results.get(item.nodeid)
+    if report.when == "teardown" and (previous is None or not report.failed):
+        return
+    if previous is not None and previous.status != PASSED and report.when != "setup":
+        return
+    state.results[item.nodeid] = CheckResult(
+        nodeid=item.nodeid, item=item_id, status=status, output=message, weight=weight,
+        duration=(previous.duration if previous else 0.0) + report.duration, visibility=state.visibility,
+    )
+    state.write_json()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    state = _state(config)
+    results = state.ordered_results()
+    graded = [r for r in results if r.item]
+    if not graded:
+        return
+    sections = {r.item.split(".")[0] for r in graded}
+    terminalreporter.section(f"dlgrade: {state.target.label}")
+    table = render.exercise_table(state.curriculum, results, state.lang, sections)
+    terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
+    for line in render.next_step_lines(state.curriculum, results, state.lang, sections):
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.write_json()

@@ -1,0 +1,93 @@
+"""Tables and next-step lines shared by the pytest summary and `dlgrade report`."""
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from dlgrade.curriculum import Curriculum, Item
+from dlgrade.messages import msg
+from dlgrade.results import (DONE, FAILED, NOT_STARTED, PARTIAL, PASSED, PLANNED, TODO, CheckResult,
+                             item_status)
+
+STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_STARTED: "dim",
+                PLANNED: "dim italic", DONE: "green", TODO: "dim"}
+
+
+def rerun_command(curriculum: Curriculum, item: Item) -> str:
+    check = curriculum.section(item.section).check or "checks/"
+    return f"pytest {check} --item {item.id}"
+
+
+def next_item(curriculum: Curriculum, results: list[CheckResult], sections: set[str] | None = None) -> Item | None:
+    """The first graded item, in curriculum order, that does not pass yet."""
+    for item in curriculum.items:
+        if not item.graded or (sections is not None and item.section not in sections):
+            continue
+        if item_status(item, results) != PASSED:
+            return item
+    return None
+
+
+def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: str,
+                    sections: set[str] | None = None) -> list[str]:
+    item = next_item(curriculum, results, sections)
+    if item is None:
+        return [msg("all_passed", lang)]
+    lines = [f"{msg('next', lang)}: {item.id} {item.title(lang)} [{msg(item_status(item, results), lang)}]"]
+    if item.hint:
+        lines.append(f"  {msg('hint', lang)}: {item.hint(lang)}")
+    lines.append(f"  {msg('rerun', lang)}: {rerun_command(curriculum, item)}")
+    return lines
+
+
+def _points(results: list[CheckResult], item_ids: set[str]) -> tuple[float, float]:
+    mine = [r for r in results if r.item in item_ids]
+    return sum(r.score for r in mine), sum(r.max_score for r in mine)
+
+
+def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str,
+                   sections: set[str] | None = None) -> Table:
+    """One row per exercise: items passed and points."""
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column(msg("exercise", lang))
+    table.add_column(msg("items_passed", lang), justify="right")
+    table.add_column(msg("points", lang), justify="right")
+    for section in curriculum.sections:
+        graded = [i for i in curriculum.items_of(section.id) if i.graded]
+        if not graded or (sections is not None and section.id not in sections):
+            continue
+        passed = sum(item_status(i, results) == PASSED for i in graded)
+        score, max_score = _points(results, {i.id for i in graded})
+        if max_score == 0:
+            max_score = sum(i.points for i in graded)
+        table.add_row(section.title(lang), f"{passed}/{len(graded)}", f"{score:g}/{max_score:g}")
+    return table
+
+
+def item_table(curriculum: Curriculum, results: list[CheckResult], lang: str, self_done: set[str]) -> Table:
+    """One row per item of the whole curriculum, self-assessed items included."""
+    table = Table(show_edge=False, pad_edge=False)
+    table.add_column(msg("item", lang), no_wrap=True)
+    table.add_column("", overflow="fold")
+    table.add_column(msg("status", lang))
+    table.add_column(msg("points", lang), justify="right")
+    for section in curriculum.sections:
+        table.add_row(f"[bold]{section.title(lang)}[/bold]", "", "", "")
+        for item in curriculum.items_of(section.id):
+            status = item_status(item, results, self_done)
+            points = ""
+            if item.graded:
+                score, max_score = _points(results, {item.id})
+                points = f"{score:g}/{max_score or item.points:g}"
+            table.add_row(item.id, item.title(lang),
+                          f"[{STATUS_STYLE[status]}]{msg(status, lang)}[/]", points)
+    return table
+
+
+def to_text(renderable, width: int = 100, color: bool = False) -> str:
+    console = Console(file=io.StringIO(), width=width, force_terminal=color, color_system="auto" if color else None,
+                      highlight=False)
+    console.print(renderable)
+    return console.file.getvalue()

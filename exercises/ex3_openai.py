@@ -1,0 +1,149 @@
+"""Exercise 3: gpt-4o through the OpenAI API.
+
+Every function takes an `openai.OpenAI` client, so the same code runs against the real
+API (with your key) and against the recorded answers the checks replay.
+
+Run the checks: `pytest checks/test_ex3.py` (add `--lang zh` for Chinese hints).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import os
+from pathlib import Path
+
+import openai
+from PIL import Image, ImageDraw
+
+MODEL = "gpt-4o"
+
+# The box format locate_object() must ask for. gpt-4o answers most reliably with integer
+# coordinates normalised to 0..1000 (independent of the image's size), x before y.
+BOX_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "found": {"type": "boolean", "description": "whether the object is in the image"},
+        "box_2d": {
+            "type": "array",
+            "description": "[x_min, y_min, x_max, y_max], integers normalised to 0..1000",
+            "items": {"type": "integer"},
+        },
+    },
+    "required": ["found", "box_2d"],
+    "additionalProperties": False,
+}
+BOX_SCALE = 1000
+
+
+class MissingAPIKeyError(RuntimeError):
+    """No API key was given and OPENAI_API_KEY is not set."""
+
+
+class GroundingError(ValueError):
+    """The model's grounding answer cannot be turned into a box (refusal, bad JSON, not found)."""
+
+
+def make_client(api_key: str | None = None, *, base_url: str | None = None) -> openai.OpenAI:
+    """Return an `openai.OpenAI` client ready for the calls below.
+
+    Args:
+        api_key: the key to use; when None, read it from the OPENAI_API_KEY environment variable.
+        base_url: an OpenAI-compatible endpoint (a lab proxy); None means the official API.
+
+    Returns:
+        A client that retries transient errors (HTTP 429 rate limits, 5xx) at least twice.
+
+    Raises:
+        MissingAPIKeyError: before any request, when no key is given and OPENAI_API_KEY is
+            unset or empty. Never fall back to a placeholder key: the first request would
+            fail later with a confusing 401.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def complete_text(client: openai.OpenAI, prompt: str, *, model: str = MODEL) -> str:
+    """One text generation through the Chat Completions API.
+
+    Send `prompt` as the single user message to `model` and return the text of the
+    first choice (a `str`, not the response object).
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def respond_text(client: openai.OpenAI, prompt: str, *, model: str = MODEL) -> str:
+    """The same generation through the Responses API (`client.responses.create`).
+
+    Send `prompt` as the input and return the response's text.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def image_data_url(image_path: str | Path) -> str:
+    """Return the image file as a `data:` URL: `data:<mime type>;base64,<the file's bytes>`.
+
+    The API cannot read files on your disk: images go inside the request. The MIME type
+    follows the file name (image/png for .png, image/jpeg for .jpg).
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def ask_about_image(client: openai.OpenAI, image_path: str | Path, question: str, *, model: str = MODEL) -> str:
+    """Ask `model` a question about a local image through Chat Completions.
+
+    Send one user message whose content has two parts: the question as a text part, then
+    the image as an `image_url` part holding the data URL of `image_path`. Return the
+    answer's text.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def respond_about_image(client: openai.OpenAI, image_path: str | Path, question: str, *, model: str = MODEL) -> str:
+    """The same question through the Responses API.
+
+    One user input item whose content is an `input_text` part (the question) then an
+    `input_image` part (the data URL). Return the response's text.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def parse_box(answer: str | None, width: int, height: int) -> tuple[int, int, int, int]:
+    """Turn the model's JSON answer into a box in pixels of the original image.
+
+    Args:
+        answer: the message content, JSON following BOX_SCHEMA: {"found": bool,
+            "box_2d": [x_min, y_min, x_max, y_max]} with coordinates normalised to 0..1000.
+        width, height: the original image's size in pixels.
+
+    Returns:
+        (x_min, y_min, x_max, y_max) in pixels, rounded to int, clipped to the image.
+
+    Raises:
+        GroundingError: the answer is empty, not JSON, not shaped like BOX_SCHEMA, says
+            the object was not found, or has x_max <= x_min or y_max <= y_min.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def locate_object(client: openai.OpenAI, image_path: str | Path, object_name: str, *,
+                  model: str = MODEL) -> tuple[int, int, int, int]:
+    """Ask `model` where `object_name` is in the image; return its box in pixels.
+
+    Send the image (data URL) with an instruction that names `object_name` and asks for
+    its bounding box, and ask for structured output: `response_format` of type
+    "json_schema" with `BOX_SCHEMA` (strict). Then convert the answer with parse_box().
+
+    Raises:
+        GroundingError: the model refused (`message.refusal` is set), or parse_box() failed.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
+
+
+def draw_box(image_path: str | Path, box: tuple[int, int, int, int], out_path: str | Path,
+             *, color: tuple[int, int, int] = (255, 0, 0), line_width: int = 4) -> Image.Image:
+    """Draw `box` (pixels, x_min, y_min, x_max, y_max) as a rectangle outline on the image.
+
+    Save the result (RGB, same size as the input) to `out_path` and return it. Only the
+    outline is drawn: the inside of the box stays as it was.
+    """
+    raise NotImplementedError("TODO: your code here / 在这里写你的代码")
