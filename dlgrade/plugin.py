@@ -25,7 +25,7 @@ from dlgrade import curriculum as curriculum_mod
 from dlgrade import render
 from dlgrade.feedback import CheckFailure, CheckTimeout
 from dlgrade.messages import msg
-from dlgrade.paths import REPO_ROOT
+from dlgrade.replay import explain as explain_replay_failure
 from dlgrade.results import (FAILED, NOT_STARTED, PASSED, SKIPPED, CheckResult, assign_scores, gradescope,
                              write_json_atomic)
 from dlgrade.targets import SolutionsBlocker, Target, TargetError, resolve
@@ -70,6 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="language of titles and hints (default: DLGRADE_LANG, then the locale)")
     group.addoption("--dlgrade-json", dest="dlgrade_json", default=None,
                     help="write results in the Gradescope results.json schema to this path")
+    group.addoption("--dlgrade-manifest", dest="dlgrade_manifest", default=None,
+                    help="write the collected checks and their items as JSON to this path (harness tests)")
     group.addoption("--dlgrade-visibility", dest="dlgrade_visibility", default="visible",
                     help="Gradescope visibility of these checks (visible, hidden, after_due_date, after_published)")
     parser.addini("dlgrade_time_limit", "default per-check time limit in seconds (setup and call each)",
@@ -119,6 +121,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    manifest = config.getoption("dlgrade_manifest")
+    if manifest:
+        write_json_atomic(Path(manifest), {"checks": [
+            {"nodeid": item.nodeid, "item": _item_id(item),
+             "items": [m.args[0] for m in item.iter_markers("item") if m.args]} for item in items]})
 
 
 def _time_limit_of(item: pytest.Item) -> float:
@@ -172,6 +179,20 @@ def _trim(text: str, max_lines: int = MESSAGE_MAX_LINES) -> str:
     return "\n".join(line if len(line) <= 300 else line[:300] + " ..." for line in lines)
 
 
+def _assertion_message(text: str) -> str:
+    """A plain assert's message without pytest's '+ where ...' introspection lines.
+
+    With a custom message ("assert x, 'msg'") pytest appends "assert ..." and the
+    introspection; the learner needs only the message then.
+    """
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("+")]
+    for i, line in enumerate(lines):
+        if i > 0 and line.startswith("assert "):
+            lines = lines[:i]
+            break
+    return _trim("\n".join(lines) or "assertion failed", 3)
+
+
 def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
     """(status, one-paragraph message) for a check that raised."""
     exc = excinfo.value
@@ -182,12 +203,15 @@ def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
     if isinstance(exc, NotImplementedError):
         name = where.name if where else "a function"
         return NOT_STARTED, f"{name} in {target.label}/ still raises NotImplementedError{at}"
+    replay_problem = explain_replay_failure(exc)
+    if replay_problem:
+        return FAILED, f"your request differs from the recorded one: {replay_problem}"
     if isinstance(exc, CheckTimeout):
         return FAILED, f"{exc}{at}; an endless loop, or far too slow?"
     if isinstance(exc, CheckFailure):
         return FAILED, _trim(str(exc))
     if isinstance(exc, AssertionError):
-        return FAILED, _trim(str(exc) or "assertion failed")
+        return FAILED, _assertion_message(str(exc))
     if where is not None:
         return FAILED, f"your code raised {type(exc).__name__}: {_trim(str(exc), 3)}{at}"
     return FAILED, f"{type(exc).__name__}: {_trim(str(exc), 3)}"
@@ -208,7 +232,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report: pytest.TestReport = yield
     state = _state(item.config)
     item_id = _item_id(item)
-    report.user_properties.append(("item", item_id or ""))
+    if item_id is None:
+        return report  # not a curriculum check (the harness's own tests): plain pytest behaviour
+    # junitxml writes the properties of the teardown report, which copies item.user_properties.
+    if call.when == "setup":
+        item.user_properties.append(("item", item_id))
     _shorten_sections(report)
 
     if report.skipped and call.excinfo is not None and _innermost_in(call.excinfo.tb, state.target.root):
@@ -222,7 +250,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status, message = PASSED, ""
 
     if report.failed:
-        report.user_properties.append(("dlgrade_status", status))
+        item.user_properties.append(("dlgrade_status", status))
         # A tuple longrepr is a skip turned into a failure above; pytest cannot print it as one.
         if not state.detailed or isinstance(report.longrepr, tuple):
             report.longrepr = _learner_text(state, item, item_id, status, message)

@@ -9,7 +9,7 @@ the text answer. The matchers here compare the JSON body semantically:
 - a `data:` image URL is compared by its decoded pixels, so re-encoding the same image
   (PNG from Pillow instead of the file's bytes) still matches; a JPEG of it matches when
   the pixels are within a small mean error.
-When nothing matches, `explain_mismatch()` names the first difference in one line, e.g.
+When nothing matches, `explain()` names the first difference in one line, e.g.
 `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import yaml
 from PIL import Image, UnidentifiedImageError
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 # Values the API assumes when a key is absent; sending them explicitly changes nothing.
 API_DEFAULTS = {
@@ -149,7 +150,7 @@ def first_difference(recorded: object, yours: object, path: str = "") -> str | N
             return None
         return f"{where} differs: recorded {_show(recorded)}, yours {_show(yours)}"
     if isinstance(recorded, dict) and isinstance(yours, dict):
-        for k in sorted(set(recorded) | set(yours), key=lambda k: (k not in recorded, k)):
+        for k in list(recorded) + [k for k in yours if k not in recorded]:
             sub = f"{path}.{k}" if path else k
             if k not in yours:
                 return f"{sub} missing: recorded {_show(recorded[k])}, yours has none"
@@ -208,36 +209,41 @@ def scrub_response(response: dict) -> dict:
     return response
 
 
-def _interactions(cassette: Path) -> list[dict]:
-    return yaml.safe_load(Path(cassette).read_text(encoding="utf-8")).get("interactions", [])
-
-
-def recorded_requests(cassette: Path) -> list[dict]:
-    return [entry["request"] for entry in _interactions(cassette)]
-
-
 def recorded_responses(cassette: Path) -> list[dict]:
     """The JSON bodies the cassette answers with, in order."""
-    return [json.loads(entry["response"]["body"]["string"]) for entry in _interactions(cassette)]
+    interactions = yaml.safe_load(Path(cassette).read_text(encoding="utf-8")).get("interactions", [])
+    return [json.loads(entry["response"]["body"]["string"]) for entry in interactions]
 
 
-def explain_mismatch(cassette: Path, method: str, url: str, body: bytes | None, grounding: bool = False) -> str:
-    """One line: how the learner's request differs from the closest recorded one."""
-    path = urlsplit(url).path
-    candidates = []
-    for recorded in recorded_requests(cassette):
-        rec_path = urlsplit(recorded["uri"]).path
-        if recorded["method"] != method or rec_path != path:
-            candidates.append(f"endpoint differs: recorded {recorded['method']} {rec_path}, yours {method} {path}")
-            continue
-        rec_body = recorded.get("body")
-        if isinstance(rec_body, dict):
-            rec_body = rec_body.get("string")
-        rec, mine = canonical_body(rec_body, path), canonical_body(body, path)
-        if grounding:
-            rec, mine = grounding_view(rec), grounding_view(mine)
-        diff = first_difference(rec, mine)
-        if diff is None:
-            return "this request was already answered once; call the API only once"
-        candidates.insert(0, diff)
-    return candidates[0] if candidates else "no request is recorded for this check"
+ENDPOINT_MATCHERS = ("method", "scheme", "host", "port", "path", "uri")
+
+
+def explain(exc: BaseException) -> str | None:
+    """One line for a request the cassette cannot answer, from vcrpy's exception; None for other errors.
+
+    Looks through the exception chain: openai may wrap the transport's error in APIConnectionError.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, CannotOverwriteExistingCassetteException):
+            return _explain_vcr(exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _explain_vcr(exc: CannotOverwriteExistingCassetteException) -> str:
+    reason = getattr(exc, "reason", "no_match")
+    if reason == "already_played":
+        return "this request was already answered: the check expects the API to be called once"
+    if reason == "cassette_not_found":
+        return f"no recording for this check ({getattr(exc.cassette, '_path', '?')} is missing)"
+    mine = exc.failed_request
+    for recorded, _succeeded, failed in getattr(exc, "similar_requests", []):
+        names = [name for name, _message in failed]
+        if any(name in ENDPOINT_MATCHERS for name in names):
+            return (f"endpoint differs: recorded {recorded.method} {urlsplit(recorded.uri).path}, "
+                    f"yours {mine.method} {urlsplit(mine.uri).path}")
+        if failed:
+            return str(failed[0][1]).strip().splitlines()[0]
+    return f"nothing recorded resembles your request ({mine.method} {urlsplit(mine.uri).path})"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up dlgrade in ./.venv: Python 3.11, every dependency pinned in pyproject.toml.
+# Safe to rerun: an up-to-date environment is left as it is.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+stamp=.venv/.dlgrade-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  # torch 2.14.1 is a large CUDA build (~5.5 GB installed); it runs on CPU-only machines too.
+  .venv/bin/python -m pip install --quiet -e .
+  touch "$stamp"
+fi

@@ -1,0 +1,92 @@
+"""Helpers for the harness tests: run the curriculum checks in a subprocess and read the results.
+
+Every run is a separate `python -m pytest` process so that a crash in one (a mutant that
+segfaults, a check that hangs) cannot take the harness tests down with it.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
+
+TESTS_DIR = Path(__file__).resolve().parent
+MUTANTS_DIR = TESTS_DIR / "mutants"
+VARIANTS_DIR = TESTS_DIR / "variants"
+RUN_TIMEOUT_S = 900
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    results: dict
+
+    def by_nodeid(self) -> dict[str, dict]:
+        return {t["extra_data"]["nodeid"]: t for t in self.results.get("tests", [])}
+
+    def statuses(self) -> dict[str, str]:
+        return {nodeid: t["extra_data"]["dlgrade_status"] for nodeid, t in self.by_nodeid().items()}
+
+
+def run_checks(json_path: Path, *args: str, target: str | Path | None = None, timeout: float = RUN_TIMEOUT_S,
+               extra_env: dict | None = None, cwd: Path = REPO_ROOT) -> Run:
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--no-header", "-q",
+               "--dlgrade-json", str(json_path), *args]
+    if target is not None:
+        command += ["--target", str(target)]
+    env = {**os.environ, "DLGRADE_LANG": "en", **(extra_env or {})}
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    results = json.loads(json_path.read_text()) if json_path.exists() else {}
+    return Run(proc.returncode, proc.stdout + proc.stderr, results)
+
+
+def collect_manifest(json_path: Path) -> list[dict]:
+    subprocess.run([sys.executable, "-m", "pytest", "checks", "--collect-only", "-q", "-p", "no:cacheprovider",
+                    "--dlgrade-manifest", str(json_path)], cwd=REPO_ROOT, capture_output=True, check=True,
+                   timeout=300)
+    return json.loads(json_path.read_text())["checks"]
+
+
+@dataclass
+class Patch:
+    """A mutant (must be caught) or a variant (must pass): functions that replace the solution's."""
+
+    path: Path
+    target_file: str
+    checks: list[str]
+    doc: str
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def read_patch(path: Path, list_name: str) -> Patch:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    values = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("TARGET", list_name):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+    return Patch(path, values["TARGET"], values[list_name], ast.get_docstring(tree) or "")
+
+
+def patches(folder: Path, list_name: str) -> list[Patch]:
+    return [read_patch(p, list_name) for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+
+
+def patched_solutions(patch: Patch, into: Path) -> Path:
+    """A copy of solutions/ whose target file ends with the patch's definitions (later defs win)."""
+    folder = into / "submission"
+    shutil.copytree(SOLUTIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    target = folder / patch.target_file
+    target.write_text(target.read_text(encoding="utf-8") + "\n\n# ---- patched by the harness tests ----\n"
+                      + patch.path.read_text(encoding="utf-8"), encoding="utf-8")
+    return folder
