@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 
 from dlgrade.curriculum import Curriculum, Item
@@ -66,24 +67,26 @@ def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str
     return table
 
 
-def item_table(curriculum: Curriculum, results: list[CheckResult], lang: str, self_done: set[str]) -> Table:
-    """One row per item of the whole curriculum, self-assessed items included."""
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column(msg("item", lang), no_wrap=True)
-    table.add_column("", overflow="fold")
-    table.add_column(msg("status", lang))
-    table.add_column(msg("points", lang), justify="right")
+def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, self_done: set[str]) -> Group:
+    """One table per section of the whole curriculum, self-assessed items included."""
+    tables = []
     for section in curriculum.sections:
-        table.add_row(f"[bold]{section.title(lang)}[/bold]", "", "", "")
+        table = Table(title=section.title(lang), title_justify="left", title_style="bold", show_edge=False,
+                      pad_edge=False, expand=True)
+        table.add_column(msg("item", lang), no_wrap=True, min_width=8)
+        table.add_column("", ratio=1, overflow="fold")
+        table.add_column(msg("status", lang), no_wrap=True)
+        table.add_column(msg("points", lang), justify="right", no_wrap=True)
         for item in curriculum.items_of(section.id):
             status = item_status(item, results, self_done)
             points = ""
             if item.graded:
                 score, max_score = _points(results, {item.id})
                 points = f"{score:g}/{max_score or item.points:g}"
-            table.add_row(item.id, item.title(lang),
+            table.add_row(item.id, escape(item.title(lang)),
                           f"[{STATUS_STYLE[status]}]{msg(status, lang)}[/]", points)
-    return table
+        tables.append(table)
+    return Group(*tables)
 
 
 def to_text(renderable, width: int = 100, color: bool = False) -> str:

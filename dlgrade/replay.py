@@ -19,11 +19,9 @@ import binascii
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import yaml
 from PIL import Image, UnidentifiedImageError
 from vcr.errors import CannotOverwriteExistingCassetteException
 
@@ -138,7 +136,8 @@ def grounding_view(canonical: object) -> object:
 
 
 def _show(value: object, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+    plain = isinstance(value, (str, int, float, bool, type(None)))
+    text = json.dumps(value, ensure_ascii=False) if plain else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -207,12 +206,6 @@ def scrub_response(response: dict) -> dict:
         if name.lower() in SECRET_HEADERS:
             del headers[name]
     return response
-
-
-def recorded_responses(cassette: Path) -> list[dict]:
-    """The JSON bodies the cassette answers with, in order."""
-    interactions = yaml.safe_load(Path(cassette).read_text(encoding="utf-8")).get("interactions", [])
-    return [json.loads(entry["response"]["body"]["string"]) for entry in interactions]
 
 
 ENDPOINT_MATCHERS = ("method", "scheme", "host", "port", "path", "uri")

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress_bar import ProgressBar
 
 from dlgrade import curriculum as curriculum_mod
@@ -111,7 +112,7 @@ def as_markdown(curriculum: Curriculum, results: list[CheckResult], self_done: s
 
 def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> None:
     console = Console(highlight=False)
-    console.print(render.item_table(curriculum, results, lang, self_done))
+    console.print(render.item_tables(curriculum, results, lang, self_done))
     console.print()
     console.print(render.exercise_table(curriculum, results, lang))
     s = summary(curriculum, results, self_done)
@@ -120,7 +121,7 @@ def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done
                   f"{msg('items_passed', lang)}, {s['self_done']}/{s['self_total']} {msg('done', lang)}")
     console.print(ProgressBar(total=max(s["graded_total"], 1), completed=s["graded_passed"], width=60))
     for line in render.next_step_lines(curriculum, results, lang):
-        console.print(line)
+        console.print(escape(line))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,18 +130,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
     parser.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
     parser.add_argument("--cached", action="store_true", help="reuse the last results instead of rerunning the checks")
+    parser.add_argument("--progress", type=Path, default=PROGRESS_FILE,
+                        help="your self-assessment file (default: progress.toml, created on first run)")
+    parser.add_argument("--results", type=Path, default=LAST_RESULTS, help="where the check results are kept")
 
 
 def run(args: argparse.Namespace) -> int:
     curriculum = curriculum_mod.load()
     lang = curriculum_mod.detect_lang(args.lang)
-    ensure_progress_file(curriculum)
-    if not (args.cached and LAST_RESULTS.exists()):
+    ensure_progress_file(curriculum, args.progress)
+    if not (args.cached and args.results.exists()):
         if args.format == "terminal":
             print(f"running the checks on {args.target}/ ...", file=sys.stderr)
-        run_checks(args.target, LAST_RESULTS, lang)
-    results = read_results(LAST_RESULTS)
-    done = self_assessed_done()
+        run_checks(args.target, args.results, lang)
+    results = read_results(args.results)
+    done = self_assessed_done(args.progress)
     if args.format == "terminal" and args.output is None:
         print_terminal(curriculum, results, done, lang)
         return 0
@@ -149,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "markdown":
         text = as_markdown(curriculum, results, done, lang)
     else:
-        text = render.to_text(render.item_table(curriculum, results, lang, done))
+        text = render.to_text(render.item_tables(curriculum, results, lang, done))
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

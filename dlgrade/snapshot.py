@@ -30,7 +30,8 @@ def load_recipes(path: Path = RECIPES_FILE) -> dict:
     return dict(module.RECIPES)
 
 
-def write_snapshots(recipes: dict, target: Target, out_dir: Path = SNAPSHOTS_DIR, only: list[str] | None = None) -> list[Path]:
+def write_snapshots(recipes: dict, target: Target, out_dir: Path = SNAPSHOTS_DIR,
+                    only: list[str] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, recipe in recipes.items():
@@ -46,7 +47,8 @@ def write_snapshots(recipes: dict, target: Target, out_dir: Path = SNAPSHOTS_DIR
 def load_snapshot(name: str, directory: Path = SNAPSHOTS_DIR) -> dict[str, np.ndarray]:
     path = directory / f"{name}.npz"
     if not path.exists():
-        fail(f"snapshot {path.name} is missing", hint="maintainers: run `dlgrade snapshot` and commit fixtures/snapshots/")
+        fail(f"snapshot {path.name} is missing",
+             hint="maintainers: run `dlgrade snapshot` and commit fixtures/snapshots/")
     with np.load(path) as data:
         return {key: data[key] for key in data.files}
 

@@ -71,7 +71,8 @@ def drifted(solutions: Path = SOLUTIONS_DIR, exercises: Path = EXERCISES_DIR) ->
     return stale
 
 
-def write_stubs(solutions: Path = SOLUTIONS_DIR, exercises: Path = EXERCISES_DIR, only: set[Path] | None = None) -> list[Path]:
+def write_stubs(solutions: Path = SOLUTIONS_DIR, exercises: Path = EXERCISES_DIR,
+                only: set[Path] | None = None) -> list[Path]:
     """Write the generated stubs; an exercise file being replaced is backed up first."""
     written = []
     backup = BACKUP_DIR / time.strftime("%Y%m%d-%H%M%S")

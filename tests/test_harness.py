@@ -101,7 +101,15 @@ def test_hanging_check_times_out_with_a_clear_message(tmp_path):
 
 
 def test_swallowing_exceptions_cannot_hide_a_timeout(tmp_path):
-    code = "def answer():\n    while True:\n        try:\n            while True: pass\n        except Exception:\n            pass\n"
+    code = """
+        def answer():
+            while True:
+                try:
+                    while True:
+                        pass
+                except Exception:
+                    pass
+        """
     _, test = synthetic_run(tmp_path, code)
     assert "time limit" in test["output"]
 
@@ -118,8 +126,9 @@ def test_learner_cannot_skip_a_check(tmp_path):
 
 
 def test_learner_cannot_import_the_solutions(tmp_path):
-    _, test = synthetic_run(tmp_path, "def answer():\n    import solutions.ex3_openai\n    return 42\n",
-                            SYNTHETIC_CHECKS.replace("import pytest", f"import pytest, sys; sys.path.insert(0, {str(REPO_ROOT)!r})"))
+    # The repository is on sys.path, as it is for `pytest checks/...` run from its root.
+    checks = SYNTHETIC_CHECKS.replace("import pytest", f"import pytest, sys\nsys.path.insert(0, {str(REPO_ROOT)!r})")
+    _, test = synthetic_run(tmp_path, "def answer():\n    import solutions.ex3_openai\n    return 42\n", checks)
     assert test["extra_data"]["dlgrade_status"] == "failed"
     assert "not allowed" in test["output"]
 

@@ -1,0 +1,60 @@
+"""`dlgrade report`: every item is shown, in every format, for stubs and for the reference."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dlgrade import curriculum
+from dlgrade.paths import REPO_ROOT
+
+
+def report(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dlgrade", "report", "--progress", str(tmp_path / "progress.toml"),
+         "--results", str(tmp_path / "results.json"), "--lang", "en", *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "120"})
+
+
+@pytest.fixture(scope="module")
+def stub_report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    proc = report(tmp, "--format", "json", "--output", str(tmp / "report.json"))
+    assert proc.returncode == 0, proc.stderr
+    return tmp, json.loads((tmp / "report.json").read_text())
+
+
+def test_fresh_clone_shows_every_item_not_started_or_self_assessed(stub_report):
+    _, data = stub_report
+    cur = curriculum.load()
+    assert [i["id"] for i in data["items"]] == [i.id for i in cur.items]
+    assert {i["status"] for i in data["items"]} <= {"not_started", "todo", "planned"}
+    assert data["summary"]["graded_passed"] == 0 and data["next"]["command"].startswith("pytest checks/")
+
+
+def test_terminal_and_markdown_reuse_the_cached_results(stub_report):
+    tmp, _ = stub_report
+    terminal = report(tmp, "--cached")
+    assert terminal.returncode == 0 and "not started" in terminal.stdout and "ex3.1" in terminal.stdout
+    markdown = report(tmp, "--cached", "--format", "markdown")
+    assert markdown.stdout.count("- [ ] `") == len(curriculum.load().items)
+
+
+def test_self_assessed_ticks_are_read_from_progress_toml(stub_report):
+    tmp, _ = stub_report
+    progress = tmp / "progress.toml"
+    assert '"linux.bash" = false' in progress.read_text()
+    progress.write_text(progress.read_text().replace('"linux.bash" = false', '"linux.bash" = true'))
+    data = json.loads(report(tmp, "--cached", "--format", "json").stdout)
+    assert {i["id"]: i["status"] for i in data["items"]}["linux.bash"] == "done"
+
+
+def test_solutions_pass_every_graded_item(tmp_path):
+    proc = report(tmp_path, "--target", "solutions", "--format", "json")
+    data = json.loads(proc.stdout)
+    graded = [i for i in data["items"] if i["kind"] == "code" and i["status"] != "planned"]
+    assert graded and all(i["status"] == "passed" for i in graded)
+    assert data["next"] is None
