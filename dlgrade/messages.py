@@ -25,6 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "all_passed": ("every graded item passes", "所有评分条目均已通过"),
     "progress": ("progress", "进度"),
     "open": ("open", "打开"),
+    "measured": ("measured", "测量"),
     "self_tick": ("tick it in progress.toml when done", "完成后在 progress.toml 中勾选"),
 }
 

@@ -35,6 +35,9 @@ CAPTURE_KEEP_CHARS = 2000
 MESSAGE_MAX_LINES = 6
 
 STATE_KEY = pytest.StashKey["GradingState"]()
+# user_properties the plugin sets itself; any other (a check's record_property) is a measurement
+# shown to the learner in the summary.
+HARNESS_PROPERTIES = ("item", "dlgrade_status")
 
 
 class GradingState:
@@ -286,9 +289,11 @@ def _record(state: GradingState, item: pytest.Item, item_id: str | None, report:
         return
     if previous is not None and previous.status != PASSED and report.when != "setup":
         return
+    measured = {key: value for key, value in item.user_properties if key not in HARNESS_PROPERTIES}
     state.results[item.nodeid] = CheckResult(
         nodeid=item.nodeid, item=item_id, status=status, output=message, weight=weight,
         duration=(previous.duration if previous else 0.0) + report.duration, visibility=state.visibility,
+        measured=measured,
     )
     state.write_json()
 
@@ -303,6 +308,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section(f"dlgrade: {state.target.label}")
     table = render.exercise_table(state.curriculum, results, state.lang, sections)
     terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
+    for result in graded:
+        for key, value in result.measured.items():
+            terminalreporter.write_line(f"{msg('measured', state.lang)}: {result.nodeid.split('::')[-1]}: {key} = {value}")
     for line in render.next_step_lines(state.curriculum, results, state.lang, sections):
         terminalreporter.write_line(line)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dlgrade.curriculum import Curriculum, Item
@@ -26,6 +26,7 @@ class CheckResult:
     visibility: str = "visible"
     score: float = 0.0
     max_score: float = 0.0
+    measured: dict = field(default_factory=dict)
 
 
 def assign_scores(results: list[CheckResult], curriculum: Curriculum) -> None:
@@ -77,7 +78,8 @@ def gradescope(results: list[CheckResult], curriculum: Curriculum, lang: str, ex
             "output": r.output,
             "visibility": r.visibility,
             "tags": [r.item.split(".")[0]] if r.item else [],
-            "extra_data": {"nodeid": r.nodeid, "dlgrade_status": r.status, "duration_s": round(r.duration, 3)},
+            "extra_data": {"nodeid": r.nodeid, "dlgrade_status": r.status, "duration_s": round(r.duration, 3),
+                           "measured": r.measured},
         })
     return {
         "score": round(sum(r.score for r in results), 4),
@@ -102,7 +104,7 @@ def from_gradescope(data: dict) -> list[CheckResult]:
             nodeid=extra.get("nodeid", t["name"]), item=t.get("number") or None,
             status=extra.get("dlgrade_status", t.get("status", FAILED)), output=t.get("output", ""),
             duration=extra.get("duration_s", 0.0), visibility=t.get("visibility", "visible"),
-            score=t.get("score", 0.0), max_score=t.get("max_score", 0.0),
+            score=t.get("score", 0.0), max_score=t.get("max_score", 0.0), measured=extra.get("measured", {}),
         ))
     return out
 

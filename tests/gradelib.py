@@ -56,12 +56,19 @@ def collect_manifest(json_path: Path) -> list[dict]:
 
 @dataclass
 class Patch:
-    """A mutant (must be caught) or a variant (must pass): functions that replace the solution's."""
+    """A mutant (must be caught) or a variant (must pass) of one solution file.
+
+    Either functions that replace the solution's (the patch file's code is appended to the
+    solution, and later definitions win), or, when the file sets REPLACE = [(old, new), ...],
+    text edits of the solution, each `old` occurring exactly once: the way to plant a
+    one-line bug inside a long function without copying the function.
+    """
 
     path: Path
     target_file: str
     checks: list[str]
     doc: str
+    replacements: list[tuple[str, str]] | None = None
 
     @property
     def name(self) -> str:
@@ -73,9 +80,9 @@ def read_patch(path: Path, list_name: str) -> Patch:
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("TARGET", list_name):
+            if node.targets[0].id in ("TARGET", "REPLACE", list_name):
                 values[node.targets[0].id] = ast.literal_eval(node.value)
-    return Patch(path, values["TARGET"], values[list_name], ast.get_docstring(tree) or "")
+    return Patch(path, values["TARGET"], values[list_name], ast.get_docstring(tree) or "", values.get("REPLACE"))
 
 
 def patches(folder: Path, list_name: str) -> list[Patch]:
@@ -87,6 +94,14 @@ def patched_solutions(patch: Patch, into: Path) -> Path:
     folder = into / "submission"
     shutil.copytree(SOLUTIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
     target = folder / patch.target_file
-    target.write_text(target.read_text(encoding="utf-8") + "\n\n# ---- patched by the harness tests ----\n"
-                      + patch.path.read_text(encoding="utf-8"), encoding="utf-8")
+    text = target.read_text(encoding="utf-8")
+    if patch.replacements is not None:
+        for old, new in patch.replacements:
+            count = text.count(old)
+            if count != 1:
+                raise ValueError(f"{patch.name}: {old!r} occurs {count} times in {patch.target_file}, not once")
+            text = text.replace(old, new)
+    else:
+        text += "\n\n# ---- patched by the harness tests ----\n" + patch.path.read_text(encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     return folder

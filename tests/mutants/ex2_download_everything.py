@@ -1,0 +1,4 @@
+"""Downloads the whole repository: README, LICENSE and every other weight format too."""
+TARGET = "ex2_llm.py"
+CATCHES = ["checks/test_ex2.py::test_download_fetches_what_the_model_needs"]
+REPLACE = [(", allow_patterns=NEEDED_FILES)", ")")]
