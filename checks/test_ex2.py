@@ -33,7 +33,8 @@ EOS_IDS = [1999, 1997]  # <|im_end|>, <|endoftext|> of the tiny model, as in Qwe
 PROMPTS = ["The for statement", "Exceptions are", "A class definition", "The import system", "x",
            "Names refer to objects.", "What is assert?", "In a generator function, the"]
 SCORE_ATOL = 1e-5
-# A prompt of about 420 tokens (with 64 new ones, within the 512 positions): long enough that re-encoding it at every step shows in the time.
+# A prompt of about 420 tokens (with 64 new ones, within the 512 positions): long enough
+# that re-encoding it at every step shows in the time.
 SPEED_PROMPT = " ".join(PROMPTS * 12)
 # Measured on the tiny model with SPEED_PROMPT, 4 beams, 64 new tokens, one thread, 5 runs
 # each on the 2-core dev machine: the reference beam search took 0.87-0.92x the time of

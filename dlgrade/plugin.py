@@ -310,7 +310,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
     for result in graded:
         for key, value in result.measured.items():
-            terminalreporter.write_line(f"{msg('measured', state.lang)}: {result.nodeid.split('::')[-1]}: {key} = {value}")
+            check = result.nodeid.split("::")[-1]
+            terminalreporter.write_line(f"{msg('measured', state.lang)}: {check}: {key} = {value}")
     for line in render.next_step_lines(state.curriculum, results, state.lang, sections):
         terminalreporter.write_line(line)
 
