@@ -16,6 +16,10 @@ STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_STARTED: 
                 PLANNED: "dim italic", DONE: "green", TODO: "dim"}
 
 
+def points_text(score: float, max_score: float) -> str:
+    return f"{round(score, 2):g}/{round(max_score, 2):g}"
+
+
 def rerun_command(curriculum: Curriculum, item: Item) -> str:
     check = curriculum.section(item.section).check or "checks/"
     return f"pytest {check} --item {item.id}"
@@ -63,7 +67,7 @@ def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str
         score, max_score = _points(results, {i.id for i in graded})
         if max_score == 0:
             max_score = sum(i.points for i in graded)
-        table.add_row(section.title(lang), f"{passed}/{len(graded)}", f"{score:g}/{max_score:g}")
+        table.add_row(section.title(lang), f"{passed}/{len(graded)}", points_text(score, max_score))
     return table
 
 
@@ -82,7 +86,7 @@ def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, s
             points = ""
             if item.graded:
                 score, max_score = _points(results, {item.id})
-                points = f"{score:g}/{max_score or item.points:g}"
+                points = points_text(score, max_score or item.points)
             table.add_row(item.id, escape(item.title(lang)),
                           f"[{STATUS_STYLE[status]}]{msg(status, lang)}[/]", points)
         tables.append(table)

@@ -43,7 +43,7 @@ def assign_scores(results: list[CheckResult], curriculum: Curriculum) -> None:
             points = curriculum.item(r.item).points
         except KeyError:
             points = 0.0
-        r.max_score = round(points * r.weight / weights[r.item], 4)
+        r.max_score = points * r.weight / weights[r.item]
         r.score = r.max_score if r.status == PASSED else 0.0
 
 
@@ -82,8 +82,8 @@ def gradescope(results: list[CheckResult], curriculum: Curriculum, lang: str, ex
                            "measured": r.measured},
         })
     return {
-        "score": round(sum(r.score for r in results), 4),
-        "max_score": round(sum(r.max_score for r in results), 4),
+        "score": sum(r.score for r in results),
+        "max_score": sum(r.max_score for r in results),
         "execution_time": round(execution_time, 3),
         "visibility": "visible",
         "stdout_visibility": "hidden",
