@@ -125,7 +125,8 @@ def tensor_shapes(model: CLIPModel, processor: CLIPProcessor, image: Image.Image
     "attention_mask" and the outputs "logits_per_image", "logits_per_text", "text_embeds",
     "image_embeds", "vision_last_hidden_state", "vision_pooler_output",
     "text_last_hidden_state", "text_pooler_output" (the last four from the output's
-    vision_model_output / text_model_output).
+    vision_model_output / text_model_output; in transformers 5 CLIPModel's forward replaces
+    their pooler_output with its projection, so those two have projection_dim columns).
     """
     # BEGIN SOLUTION
     inputs = processor(text=texts, images=image, return_tensors="pt", padding=True)
