@@ -42,8 +42,14 @@ ACCURACY_NOTE = 'pending'
 # Measured: the reference model reads PHOTO_NOTE of the 60 fixture photos through the
 # reference preprocessing; naive resizing of the whole photo reads PHOTO_NAIVE_NOTE.
 PHOTO_MIN = 0.95
-# Measured: 2 epochs on 1,024 training digits (seed 0), validation on 256 others.
-SHORT_RUN_MIN_VAL_ACC = 0.5
+# Measured: 2 epochs on 1,024 training digits (seed 0), validation on 256 others: 0.848 with
+# the reference recipe, 0.488 with Adam (lr 2e-3, pre-activation blocks); chance is 0.10.
+SHORT_RUN_MIN_VAL_ACC = 0.3
+# Measured on the fixture's 8,000 training digits: the centre of mass sits at 13.99 (median;
+# 1st-99th percentile 13.5-14.5) in both axes, and 97 % of the ink (median) lies in the central
+# 20x20 box, 87.6 % at the 1st percentile.
+MNIST_CENTRE = 14.0
+MIN_INK_INSIDE = 0.85
 
 pytestmark = [pytest.mark.time_limit(60)]
 
@@ -288,7 +294,8 @@ def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
     try:
         data = torch.load(path, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - the learner-facing reason is the point
-        fail("the checkpoint must load with torch.load(path, weights_only=True)", got=f"{type(exc).__name__}: {exc}"[:200],
+        fail("the checkpoint must load with torch.load(path, weights_only=True)",
+             got=f"{type(exc).__name__}: {exc}"[:200],
              hint="store str(torch.__version__), plain numbers and the state dict only")
     expect(data.get("epoch") == 2, "the saved epoch (best validation accuracy, earliest on ties)", expected=2,
            got=data.get("epoch"))
@@ -385,10 +392,12 @@ def test_preprocessed_photo_looks_like_mnist(ex1):
         ys, xs = np.indices(image.shape)
         mass = image.sum()
         cy, cx = (image * ys).sum() / mass, (image * xs).sum() / mass
-        expect(abs(cy - 13.5) <= 1.0 and abs(cx - 13.5) <= 1.0, f"{name}: centre of mass within 1 px of the centre",
-               expected="(13.5, 13.5)", got=f"({cy:.1f}, {cx:.1f})")
+        expect(abs(cy - MNIST_CENTRE) <= 1.0 and abs(cx - MNIST_CENTRE) <= 1.0,
+               f"{name}: centre of mass within 1 px of MNIST's", expected=f"({MNIST_CENTRE}, {MNIST_CENTRE})",
+               got=f"({cy:.1f}, {cx:.1f})")
         inside = image[4:24, 4:24].sum() / mass
-        expect(inside >= 0.95, f"{name}: the digit fits the central 20x20 box", got=f"{inside:.0%} of the ink inside")
+        expect(inside >= MIN_INK_INSIDE, f"{name}: the digit fits the central 20x20 box",
+               expected=f">= {MIN_INK_INSIDE:.0%} of the ink inside", got=f"{inside:.1%}")
 
 
 @pytest.mark.item("ex1.4")

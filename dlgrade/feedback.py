@@ -24,9 +24,13 @@ class CheckFailure(AssertionError):
         self.got = got
         self.hint = hint
         parts = [what]
-        if expected is not None or got is not None:
-            parts.append(f"expected {expected if isinstance(expected, str) else show(expected)}, "
-                         f"got {got if isinstance(got, str) else show(got)}")
+        detail = []
+        if expected is not None:
+            detail.append(f"expected {expected if isinstance(expected, str) else show(expected)}")
+        if got is not None:
+            detail.append(f"got {got if isinstance(got, str) else show(got)}")
+        if detail:
+            parts.append(", ".join(detail))
         message = ": ".join(parts)
         if hint:
             message += f"\n{hint}"
