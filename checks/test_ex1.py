@@ -35,10 +35,12 @@ REFERENCE_MODEL = DATA / "reference_resnet.pt2"
 CHECKPOINT = "checkpoints/ex1_best.pt"
 MNIST_ENV = "DLGRADE_MNIST_ROOT"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-# Measured here (2-core machine, one thread): the reference recipe (20 epochs) reached
-# ACCURACY_NOTE on the fixture's 2,000 test digits. One test digit is 0.05 pp.
+# Measured here (2-core machine, one thread, `ex1_pytorch.py train`, 20 epochs): the reference
+# recipe's best checkpoint reads 99.55 % (seed 0, committed), 99.05 % (seed 1) of the fixture's
+# 2,000 test digits; with a 10 % validation split and no loss tie-break it was 99.25 / 98.60 /
+# 99.40 % (seeds 0-2): a lucky early epoch won on 800 validation digits. One test digit is
+# 0.05 pp. 99.0 % is the curriculum's floor, not a tuned value.
 ACCURACY_MIN = 0.990
-ACCURACY_NOTE = 'pending'
 # Measured: the reference model reads PHOTO_NOTE of the 60 fixture photos through the
 # reference preprocessing; naive resizing of the whole photo reads PHOTO_NAIVE_NOTE.
 PHOTO_MIN = 0.95
@@ -309,6 +311,19 @@ def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
     expect(same, "load_checkpoint() restores the weights of the best epoch (epoch 2)")
     expect(meta.get("epoch") == 2 and "state_dict" not in meta, "load_checkpoint() returns the metadata only",
            got=sorted(meta))
+
+
+@pytest.mark.item("ex1.3")
+def test_best_checkpoint_breaks_accuracy_ties_by_loss(ex1, tmp_path):
+    path = tmp_path / "best.pt"
+    keeper = ex1.BestCheckpoint(path)
+    model = fresh_model(ex1)
+    for epoch, (accuracy, loss) in enumerate([(0.990, 0.05), (0.995, 0.030), (0.995, 0.021), (0.995, 0.025),
+                                              (0.9925, 0.018)], start=1):
+        keeper.update(model, epoch, accuracy, loss)
+    data = torch.load(path, weights_only=True)
+    expect(data.get("epoch") == 3, "equal validation accuracy: the lower validation loss wins", expected=3,
+           got=data.get("epoch"))
 
 
 @pytest.mark.item("ex1.3")

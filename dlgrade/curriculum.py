@@ -43,6 +43,7 @@ class Item:
     points: float = 0.0
     planned: bool = False
     functions: tuple[str, ...] = field(default_factory=tuple)
+    check: str | None = None
 
     @property
     def graded(self) -> bool:
@@ -104,6 +105,7 @@ def parse(data: dict) -> Curriculum:
                 points=float(raw.get("points", 0)),
                 planned=raw.get("status") == "planned",
                 functions=tuple(raw.get("functions", ())),
+                check=raw.get("check"),
             )
         )
     ids = [i.id for i in items]

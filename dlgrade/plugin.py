@@ -304,15 +304,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     graded = [r for r in results if r.item]
     if not graded:
         return
-    sections = {r.item.split(".")[0] for r in graded}
+    ran = {r.item for r in graded}
     terminalreporter.section(f"dlgrade: {state.target.label}")
-    table = render.exercise_table(state.curriculum, results, state.lang, sections)
+    table = render.exercise_table(state.curriculum, results, state.lang, ran)
     terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
     for result in graded:
         for key, value in result.measured.items():
             check = result.nodeid.split("::")[-1]
             terminalreporter.write_line(f"{msg('measured', state.lang)}: {check}: {key} = {value}")
-    for line in render.next_step_lines(state.curriculum, results, state.lang, sections):
+    for line in render.next_step_lines(state.curriculum, results, state.lang, ran):
         terminalreporter.write_line(line)
 
 

@@ -21,14 +21,14 @@ def points_text(score: float, max_score: float) -> str:
 
 
 def rerun_command(curriculum: Curriculum, item: Item) -> str:
-    check = curriculum.section(item.section).check or "checks/"
+    check = item.check or curriculum.section(item.section).check or "checks/"
     return f"pytest {check} --item {item.id}"
 
 
-def next_item(curriculum: Curriculum, results: list[CheckResult], sections: set[str] | None = None) -> Item | None:
-    """The first graded item, in curriculum order, that does not pass yet."""
+def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str] | None = None) -> Item | None:
+    """The first graded item, in curriculum order, that does not pass yet (among `only` ids, if given)."""
     for item in curriculum.items:
-        if not item.graded or (sections is not None and item.section not in sections):
+        if not item.graded or (only is not None and item.id not in only):
             continue
         if item_status(item, results) != PASSED:
             return item
@@ -36,8 +36,8 @@ def next_item(curriculum: Curriculum, results: list[CheckResult], sections: set[
 
 
 def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: str,
-                    sections: set[str] | None = None) -> list[str]:
-    item = next_item(curriculum, results, sections)
+                    only: set[str] | None = None) -> list[str]:
+    item = next_item(curriculum, results, only)
     if item is None:
         return [msg("all_passed", lang)]
     lines = [f"{msg('next', lang)}: {item.id} {item.title(lang)} [{msg(item_status(item, results), lang)}]"]
@@ -53,15 +53,15 @@ def _points(results: list[CheckResult], item_ids: set[str]) -> tuple[float, floa
 
 
 def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str,
-                   sections: set[str] | None = None) -> Table:
-    """One row per exercise: items passed and points."""
+                   only: set[str] | None = None) -> Table:
+    """One row per exercise: items passed and points (counting only the items in `only`, if given)."""
     table = Table(show_edge=False, pad_edge=False)
     table.add_column(msg("exercise", lang))
     table.add_column(msg("items_passed", lang), justify="right")
     table.add_column(msg("points", lang), justify="right")
     for section in curriculum.sections:
-        graded = [i for i in curriculum.items_of(section.id) if i.graded]
-        if not graded or (sections is not None and section.id not in sections):
+        graded = [i for i in curriculum.items_of(section.id) if i.graded and (only is None or i.id in only)]
+        if not graded:
             continue
         passed = sum(item_status(i, results) == PASSED for i in graded)
         score, max_score = _points(results, {i.id for i in graded})

@@ -1,0 +1,113 @@
+"""Grader-owned parts that the learner's distributed scripts run: a probed CNN and a CPU
+stand-in for nn.DataParallel.
+
+ProbedCNN is small and has no BatchNorm (per-rank batch statistics would make a correct DDP
+run differ from the single-process reference). When DLGRADE_PROBE_DIR is set, every forward
+appends one JSON line to <dir>/rank<R>.jsonl:
+  rows:         the batch rows this rank's forward saw;
+  at_rest:      {parameter: local numel / full numel} when the forward starts (sharding);
+  after_layers: the same for model.features' parameters when the forward ends: with ZeRO-3
+                (FSDP FULL_SHARD, FSDP2 reshard_after_forward=True) each feature layer has
+                already freed its gathered parameters again; with ZeRO-2 it keeps them.
+
+CpuDataParallel has nn.DataParallel's interface and does what it does on GPUs, on the CPU:
+split each input along dim 0 into one chunk per device id, run the module on each chunk, and
+concatenate the outputs (nn.DataParallel without GPUs calls the module on the whole batch).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+PROBE_ENV = "DLGRADE_PROBE_DIR"
+
+
+def _fraction(parameter: torch.Tensor) -> float:
+    """Local share of a parameter held by this rank: 1.0 unsharded, ~1/world under FSDP."""
+    local = parameter.to_local() if hasattr(parameter, "to_local") else parameter
+    full = parameter.numel()
+    stored = local.untyped_storage().nbytes() // max(1, local.element_size()) if local.numel() else 0
+    return min(local.numel(), stored) / full if full else 1.0
+
+
+def _rank() -> int:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank()
+    return int(os.environ.get("RANK", "0"))
+
+
+class ProbedCNN(nn.Module):
+    """Two conv layers and a linear head for 1x28x28 digits; `features` holds the conv layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU()),
+            nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU()),
+        ])
+        self.head = nn.Linear(16 * 7 * 7, 10)
+
+        # Registered before any FSDP wrapping, so it runs before FSDP's own pre-forward hook
+        # gathers the root's parameters: it sees them at rest.
+        self.register_forward_pre_hook(self._at_rest)
+        self._pending: dict = {}
+
+    def _at_rest(self, module, args) -> None:
+        self._pending = {"rows": int(args[0].shape[0]), "at_rest": self._shares(self.named_parameters())}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        record = self._pending or {"rows": int(x.shape[0])}
+        for layer in self.features:
+            x = layer(x)
+        out = self.head(torch.flatten(x, 1))
+        record["after_layers"] = self._shares(self.features.named_parameters(prefix="features"))
+        self._write(record)
+        return out
+
+    @staticmethod
+    def _shares(named) -> dict[str, float]:
+        return {name: round(_fraction(p), 4) for name, p in named}
+
+    @staticmethod
+    def _write(record: dict) -> None:
+        folder = os.environ.get(PROBE_ENV)
+        if folder:
+            with open(Path(folder) / f"rank{_rank()}.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+
+def make_cnn(seed: int = 0) -> ProbedCNN:
+    """The model every rank must build identically: seeded here."""
+    torch.manual_seed(seed)
+    return ProbedCNN()
+
+
+def read_probe(folder: Path, rank: int) -> list[dict]:
+    path = Path(folder) / f"rank{rank}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+class CpuDataParallel(nn.Module):
+    """nn.DataParallel's interface; splits the batch across `device_ids` chunks on the CPU."""
+
+    def __init__(self, module: nn.Module, device_ids: list[int] | None = None, output_device=None, dim: int = 0):
+        super().__init__()
+        self.module = module
+        self.device_ids = list(device_ids) if device_ids else [0, 1]
+        self.dim = dim
+        self.chunk_rows: list[list[int]] = []
+
+    def forward(self, *inputs, **kwargs):
+        x = inputs[0]
+        chunks = torch.chunk(x, len(self.device_ids), dim=self.dim)
+        self.chunk_rows.append([c.shape[self.dim] for c in chunks])
+        folder = os.environ.get(PROBE_ENV)
+        if folder:
+            with open(Path(folder) / "dataparallel.jsonl", "a") as f:
+                f.write(json.dumps({"chunks": self.chunk_rows[-1]}) + "\n")
+        outputs = [self.module(chunk, *inputs[1:], **kwargs) for chunk in chunks]
+        return torch.cat(outputs, dim=self.dim)

@@ -1,0 +1,196 @@
+"""Run a learner's distributed training script in real process groups, and always clean up.
+
+Every distributed check launches through `run_distributed()`:
+- `torchrun --standalone` (or the script's own torch.multiprocessing.spawn): --standalone
+  lets the rendezvous bind a free port itself, so two grading runs at once never collide;
+- OMP_NUM_THREADS=1 in every rank (two threads per rank made distributed steps here up to
+  75x slower);
+- its own session (process group) and a hard deadline: at the deadline every process of the
+  session and every recorded descendant is killed (torchrun starts its workers in sessions of
+  their own, so killing the group alone can leave them running);
+- every rank's output kept apart (torchrun --log-dir/--redirects) and the tracebacks shown
+  earliest first, with a plain explanation of the classic mistakes.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OUTPUT_TAIL_CHARS = 1500
+# The classic mistakes, recognised in a rank's output, and what to tell the learner.
+EXPLANATIONS: list[tuple[str, str]] = [
+    (r"before the current process has finished its bootstrapping phase|freeze_support\(\)",
+     "the script starts processes at import time: put the entry point under `if __name__ == \"__main__\":`"),
+    (r"ProcessGroupNCCL is only supported with GPUs|NCCL.*(not available|no GPUs)|Distributed package doesn't have NCCL",
+     "NCCL needs GPUs: on a CPU-only machine use the gloo backend "
+     "(dist.init_process_group(\"nccl\" if torch.cuda.is_available() else \"gloo\"))"),
+    (r"device_ids.*only work with.*GPU|device_ids.*CPU modules",
+     "device_ids is for GPU models: wrap a CPU model as DistributedDataParallel(model) without device_ids"),
+    (r"Default process group has not been initialized|has not been initialized.*init_process_group",
+     "the script never calls torch.distributed.init_process_group() before using the process group"),
+    (r"FSDP needs a non-CPU accelerator",
+     "FSDP1 on CPU needs device_id=torch.device(\"cpu\"); or use FSDP2's fully_shard with a CPU device mesh"),
+]
+
+
+@dataclass
+class RankLog:
+    rank: int
+    stdout: str
+    stderr: str
+    finished_at: float
+
+
+@dataclass
+class DistributedRun:
+    returncode: int | None
+    timed_out: bool
+    wall_s: float
+    output: str
+    ranks: list[RankLog] = field(default_factory=list)
+    leftover_pids: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def explanation(self) -> str | None:
+        text = _unprefixed(self.output + "".join(r.stdout + r.stderr for r in self.ranks))
+        for pattern, advice in EXPLANATIONS:
+            if re.search(pattern, text):
+                return advice
+        return None
+
+    def failure_summary(self, deadline_s: float) -> str:
+        """One paragraph: what happened, the earliest traceback's last lines, what to do."""
+        if self.timed_out:
+            head = (f"the run did not finish within {deadline_s:g} s and was stopped (every process killed); "
+                    "a rank stuck in a collective that another rank never reaches?")
+        else:
+            head = f"the script exited with code {self.returncode}"
+        advice = self.explanation()
+        if advice:
+            head += f". Likely cause: {advice}"
+        failing = sorted((r for r in self.ranks if "Traceback" in r.stderr), key=lambda r: r.finished_at)
+        if failing:
+            head += f".\nRank {failing[0].rank} failed first: {_traceback_tail(failing[0].stderr)}"
+        elif self.output.strip():
+            head += f".\nOutput: {_traceback_tail(self.output)}"
+        return head
+
+
+def _unprefixed(text: str) -> str:
+    """torch prints a failing rank's traceback with "[rank1]:" before every line."""
+    return re.sub(r"^\[rank\d+\]:", "", text, flags=re.M)
+
+
+def _traceback_tail(text: str) -> str:
+    """The exception line and the innermost frame of the script's own code, e.g.
+    'ValueError: ... (File "ex1_ddp.py", line 40, in train)'."""
+    lines = [line.strip() for line in _unprefixed(text).splitlines() if line.strip()]
+    error_lines = [i for i, line in enumerate(lines) if re.match(r"^\w[\w.]*(Error|Exception|Exit)\b", line)]
+    if not error_lines:
+        return " / ".join(lines[-3:])[:300]
+    i = error_lines[-1]
+    frames = [line for line in lines[:i] if line.startswith("File ")]
+    own = [f for f in frames if "site-packages" not in f and "/lib/python" not in f]
+    where = (own or frames or [""])[-1]
+    return lines[i][:200] + (f" ({where[:150]})" if where else "")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process whose parent chain leads to `pid` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _kill_all(proc: subprocess.Popen, known: set[int]) -> None:
+    known |= set(descendants(proc.pid))
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for pid in known:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_distributed(script: Path, args: list[str], *, nprocs: int = 2, deadline_s: float = 120.0,
+                    workdir: Path, launcher: str = "torchrun", env: dict | None = None) -> DistributedRun:
+    """Run `script` with `nprocs` ranks under torchrun; or `launcher="spawn"`: the script starts
+    its own ranks with torch.multiprocessing.spawn and gets `--spawn nprocs`; or "single": one
+    process (DataParallel). The same deadline and clean-up apply to all three."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    logs = workdir / "rank-logs"
+    if launcher == "torchrun":
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nprocs}",
+                   f"--log-dir={logs}", "--redirects=3", str(script), *args]
+    elif launcher == "spawn":
+        command = [sys.executable, str(script), "--spawn", str(nprocs), *args]
+    else:  # "single": one process (DataParallel)
+        command = [sys.executable, str(script), *args]
+    full_env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+    started = time.monotonic()
+    output_path = workdir / "launcher-output.txt"
+    with open(output_path, "wb") as output:
+        proc = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=full_env,
+                                start_new_session=True, cwd=workdir)
+        known: set[int] = set()
+        timed_out = False
+        while proc.poll() is None:
+            known |= set(descendants(proc.pid))
+            if time.monotonic() - started > deadline_s:
+                timed_out = True
+                _kill_all(proc, known)
+                proc.wait()
+                break
+            time.sleep(0.1)
+    _kill_all(proc, known)  # ranks a clean launcher exit may have left behind
+    time.sleep(0.05)
+    leftovers = [pid for pid in known if _alive(pid)]
+    return DistributedRun(returncode=None if timed_out else proc.returncode, timed_out=timed_out,
+                          wall_s=time.monotonic() - started,
+                          output=output_path.read_text(errors="replace")[-20_000:],
+                          ranks=_rank_logs(logs), leftover_pids=leftovers)
+
+
+def _rank_logs(logs: Path) -> list[RankLog]:
+    """torchrun --log-dir layout: <dir>/<run id>/attempt_<n>/<rank>/{stdout,stderr}.log."""
+    ranks = []
+    for stderr in sorted(logs.glob("*/attempt_*/*/stderr.log")):
+        rank_dir = stderr.parent
+        stdout = rank_dir / "stdout.log"
+        ranks.append(RankLog(rank=int(rank_dir.name), stdout=stdout.read_text(errors="replace")[-20_000:]
+                             if stdout.exists() else "", stderr=stderr.read_text(errors="replace")[-20_000:],
+                             finished_at=stderr.stat().st_mtime))
+    return ranks

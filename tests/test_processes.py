@@ -1,0 +1,115 @@
+"""dlgrade.processes: distributed runs that hang, crash or misuse the API end cleanly and explain."""
+from __future__ import annotations
+
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dlgrade.processes import run_distributed
+
+DEADLINE_S = 20
+
+COLLECTIVE = '''
+import os, time, torch, torch.distributed as dist
+dist.init_process_group("gloo")
+rank = dist.get_rank()
+{body}
+dist.barrier()
+dist.destroy_process_group()
+'''
+
+
+def script(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def processes_running(path: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(path).encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_a_hanging_rank_is_killed_at_the_deadline(tmp_path):
+    path = script(tmp_path, "hang.py", COLLECTIVE.format(body="if rank == 1:\n    time.sleep(3600)\n"
+                                                              "dist.all_reduce(torch.ones(1))"))
+    started = time.monotonic()
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
+    assert run.timed_out and not run.ok
+    assert time.monotonic() - started < DEADLINE_S + 10
+    assert "did not finish within 20 s" in run.failure_summary(DEADLINE_S)
+    assert not run.leftover_pids and not processes_running(path)
+
+
+def test_a_crashing_rank_is_named_with_its_error(tmp_path):
+    path = script(tmp_path, "crash.py", COLLECTIVE.format(
+        body="if rank == 1:\n    raise RuntimeError('boom in rank 1')\ndist.all_reduce(torch.ones(1))"))
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
+    summary = run.failure_summary(DEADLINE_S)
+    assert not run.ok and not run.timed_out
+    assert "Rank 1 failed first: RuntimeError: boom in rank 1" in summary and "crash.py" in summary
+    assert len(summary.splitlines()) <= 2
+    assert not run.leftover_pids and not processes_running(path)
+
+
+def test_a_script_without_init_process_group_is_explained(tmp_path):
+    path = script(tmp_path, "noinit.py", "import torch, torch.distributed as dist\ndist.all_reduce(torch.ones(1))\n")
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
+    assert not run.ok and "never calls torch.distributed.init_process_group()" in run.failure_summary(DEADLINE_S)
+    assert not processes_running(path)
+
+
+def test_spawn_at_import_time_is_explained(tmp_path):
+    path = script(tmp_path, "nomain.py", '''
+        import sys, torch.multiprocessing as mp
+        def work(rank):
+            pass
+        mp.set_start_method("spawn", force=True)
+        mp.spawn(work, nprocs=2)
+        ''')
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run", launcher="single")
+    assert not run.ok and 'if __name__ == "__main__":' in run.failure_summary(DEADLINE_S)
+    assert not processes_running(path)
+
+
+def test_two_runs_at_once_do_not_collide(tmp_path):
+    path = script(tmp_path, "ok.py", COLLECTIVE.format(body="t = torch.ones(1)\ndist.all_reduce(t)\nassert t.item() == 2"))
+    runs = {}
+
+    def go(name):
+        runs[name] = run_distributed(path, [], deadline_s=60, workdir=tmp_path / name)
+
+    threads = [threading.Thread(target=go, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(run.ok for run in runs.values()), {k: v.failure_summary(60) for k, v in runs.items()}
+
+
+@pytest.mark.parametrize("launcher", ["torchrun", "spawn"])
+def test_ranks_run_single_threaded(tmp_path, launcher):
+    body = '''
+        import os, sys
+        def work(rank):
+            assert os.environ["OMP_NUM_THREADS"] == "1"
+        if __name__ == "__main__":
+            if "--spawn" in sys.argv:
+                import torch.multiprocessing as mp
+                mp.spawn(work, nprocs=2)
+            else:
+                work(0)
+        '''
+    run = run_distributed(script(tmp_path, "threads.py", body), [], deadline_s=DEADLINE_S, workdir=tmp_path / "run",
+                          launcher=launcher)
+    assert run.ok, run.failure_summary(DEADLINE_S)
