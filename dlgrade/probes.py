@@ -5,10 +5,16 @@ ProbedCNN is small and has no BatchNorm (per-rank batch statistics would make a 
 run differ from the single-process reference). When DLGRADE_PROBE_DIR is set, every forward
 appends one JSON line to <dir>/rank<R>.jsonl:
   rows:         the batch rows this rank's forward saw;
-  at_rest:      {parameter: local numel / full numel} when the forward starts (sharding);
-  after_layers: the same for model.features' parameters when the forward ends: with ZeRO-3
-                (FSDP FULL_SHARD, FSDP2 reshard_after_forward=True) each feature layer has
-                already freed its gathered parameters again; with ZeRO-2 it keeps them.
+  at_rest:      {"features.<i>": share} when the forward starts: the parameter elements this
+                rank holds for that layer / the layer's parameter count (about 1/world when
+                sharded, 1.0 when replicated);
+  after_layers: the same when the forward ends: with ZeRO-3 (FSDP1 FULL_SHARD, FSDP2
+                reshard_after_forward=True) each layer has already freed its gathered
+                parameters again; with ZeRO-2 it keeps them until backward.
+Shares are per layer, not per parameter: FSDP1 flattens a layer's parameters into one buffer
+and cuts that, so one rank may hold all of a bias and part of a weight. Only the feature
+layers are measured: the root's own parameters (the head) are gathered by FSDP's root
+pre-forward hook before any hook of the model can look at them.
 
 CpuDataParallel has nn.DataParallel's interface and does what it does on GPUs, on the CPU:
 split each input along dim 0 into one chunk per device id, run the module on each chunk, and
@@ -26,12 +32,10 @@ from torch import nn
 PROBE_ENV = "DLGRADE_PROBE_DIR"
 
 
-def _fraction(parameter: torch.Tensor) -> float:
-    """Local share of a parameter held by this rank: 1.0 unsharded, ~1/world under FSDP."""
-    local = parameter.to_local() if hasattr(parameter, "to_local") else parameter
-    full = parameter.numel()
-    stored = local.untyped_storage().nbytes() // max(1, local.element_size()) if local.numel() else 0
-    return min(local.numel(), stored) / full if full else 1.0
+def _held(module: nn.Module) -> int:
+    """Parameter elements this rank holds for `module` now (a DTensor counts its local shard;
+    FSDP1's flat parameter counts what its data currently is: the shard, or the gathered whole)."""
+    return sum((p.to_local() if hasattr(p, "to_local") else p).numel() for p in module.parameters())
 
 
 def _rank() -> int:
@@ -51,26 +55,25 @@ class ProbedCNN(nn.Module):
         ])
         self.head = nn.Linear(16 * 7 * 7, 10)
 
-        # Registered before any FSDP wrapping, so it runs before FSDP's own pre-forward hook
-        # gathers the root's parameters: it sees them at rest.
+        self._layer_sizes = [sum(p.numel() for p in layer.parameters()) for layer in self.features]
         self.register_forward_pre_hook(self._at_rest)
         self._pending: dict = {}
 
     def _at_rest(self, module, args) -> None:
-        self._pending = {"rows": int(args[0].shape[0]), "at_rest": self._shares(self.named_parameters())}
+        self._pending = {"rows": int(args[0].shape[0]), "at_rest": self._shares()}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         record = self._pending or {"rows": int(x.shape[0])}
         for layer in self.features:
             x = layer(x)
         out = self.head(torch.flatten(x, 1))
-        record["after_layers"] = self._shares(self.features.named_parameters(prefix="features"))
+        record["after_layers"] = self._shares()
         self._write(record)
         return out
 
-    @staticmethod
-    def _shares(named) -> dict[str, float]:
-        return {name: round(_fraction(p), 4) for name, p in named}
+    def _shares(self) -> dict[str, float]:
+        return {f"features.{i}": round(_held(layer) / size, 4)
+                for i, (layer, size) in enumerate(zip(self.features, self._layer_sizes))}
 
     @staticmethod
     def _write(record: dict) -> None:

@@ -27,7 +27,8 @@ OUTPUT_TAIL_CHARS = 1500
 EXPLANATIONS: list[tuple[str, str]] = [
     (r"before the current process has finished its bootstrapping phase|freeze_support\(\)",
      "the script starts processes at import time: put the entry point under `if __name__ == \"__main__\":`"),
-    (r"ProcessGroupNCCL is only supported with GPUs|NCCL.*(not available|no GPUs)|Distributed package doesn't have NCCL",
+    (r"ProcessGroupNCCL is only supported with GPUs|NCCL.*(not available|no GPUs)"
+     r"|Distributed package doesn't have NCCL",
      "NCCL needs GPUs: on a CPU-only machine use the gloo backend "
      "(dist.init_process_group(\"nccl\" if torch.cuda.is_available() else \"gloo\"))"),
     (r"device_ids.*only work with.*GPU|device_ids.*CPU modules",

@@ -83,7 +83,8 @@ def test_spawn_at_import_time_is_explained(tmp_path):
 
 
 def test_two_runs_at_once_do_not_collide(tmp_path):
-    path = script(tmp_path, "ok.py", COLLECTIVE.format(body="t = torch.ones(1)\ndist.all_reduce(t)\nassert t.item() == 2"))
+    body = "t = torch.ones(1)\ndist.all_reduce(t)\nassert t.item() == 2"
+    path = script(tmp_path, "ok.py", COLLECTIVE.format(body=body))
     runs = {}
 
     def go(name):
