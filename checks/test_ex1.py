@@ -36,8 +36,8 @@ CHECKPOINT = "checkpoints/ex1_best.pt"
 MNIST_ENV = "DLGRADE_MNIST_ROOT"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 # Measured here (2-core machine, one thread, `ex1_pytorch.py train`, 20 epochs): the reference
-# recipe's best checkpoint reads 99.55 % (seed 0, committed), 99.05 % (seed 1) of the fixture's
-# 2,000 test digits; with a 10 % validation split and no loss tie-break it was 99.25 / 98.60 /
+# recipe's best checkpoint reads 99.55 % (seed 0, committed), 99.05 % (seed 1), 99.35 % (seed 2)
+# of the fixture's 2,000 test digits; with a 10 % validation split and no loss tie-break it was 99.25 / 98.60 /
 # 99.40 % (seeds 0-2): a lucky early epoch won on 800 validation digits. One test digit is
 # 0.05 pp. 99.0 % is the curriculum's floor, not a tuned value.
 ACCURACY_MIN = 0.990
