@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlgrade import report, snapshot, stubs
+from dlgrade import grade, report, snapshot, stubs
 
 COMMANDS = {
     "report": (report, "show your progress over the whole curriculum (runs the checks)"),
+    "grade": (grade, "grade a class's submissions into a gradebook (instructors)"),
     "stubs": (stubs, "regenerate exercises/ from solutions/ (maintainers)"),
     "snapshot": (snapshot, "regenerate fixtures/snapshots/ from solutions/ (maintainers)"),
 }

@@ -47,8 +47,11 @@ class GradingState:
         self.lang = curriculum_mod.detect_lang(config.getoption("dlgrade_lang"))
         self.target = Target(resolve(config.getoption("dlgrade_target")))
         self.json_path = config.getoption("dlgrade_json")
+        self.progress_path = config.getoption("dlgrade_progress")
+        self.progress: dict = {"collected": [], "items": {}, "current": None, "done": 0}
         self.visibility = config.getoption("dlgrade_visibility")
         self.results: dict[str, CheckResult] = {}
+        self.setup_seconds: dict[str, float] = {}
         self.started = time.monotonic()
         self.detailed = config.getoption("verbose") > 0 or config.getoption("tbstyle") in ("long", "native")
 
@@ -56,6 +59,10 @@ class GradingState:
         results = list(self.results.values())
         assign_scores(results, self.curriculum)
         return results
+
+    def write_progress(self) -> None:
+        if self.progress_path:
+            write_json_atomic(Path(self.progress_path), self.progress)
 
     def write_json(self) -> None:
         if self.json_path:
@@ -73,6 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="language of titles and hints (default: DLGRADE_LANG, then the locale)")
     group.addoption("--dlgrade-json", dest="dlgrade_json", default=None,
                     help="write results in the Gradescope results.json schema to this path")
+    group.addoption("--dlgrade-progress", dest="dlgrade_progress", default=None,
+                    help="keep {collected, items, current, done} in this JSON file as the run goes "
+                         "(for progress bars, and to know which check a crashed run was in)")
     group.addoption("--dlgrade-manifest", dest="dlgrade_manifest", default=None,
                     help="write the collected checks and their items as JSON to this path (harness tests)")
     group.addoption("--dlgrade-visibility", dest="dlgrade_visibility", default="visible",
@@ -124,11 +134,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    state = _state(config)
+    state.progress.update(collected=[item.nodeid for item in items],
+                          items={item.nodeid: _item_id(item) for item in items})
+    state.write_progress()
     manifest = config.getoption("dlgrade_manifest")
     if manifest:
         write_json_atomic(Path(manifest), {"checks": [
             {"nodeid": item.nodeid, "item": _item_id(item),
              "items": [m.args[0] for m in item.iter_markers("item") if m.args]} for item in items]})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
+    state = _state(item.config)
+    if state.progress_path:
+        state.progress["current"] = item.nodeid
+        state.write_progress()
 
 
 def _time_limit_of(item: pytest.Item) -> float:
@@ -282,20 +304,26 @@ def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, s
 
 def _record(state: GradingState, item: pytest.Item, item_id: str | None, report: pytest.TestReport,
             status: str, message: str) -> None:
+    """Keep the check's result: a failed or skipped setup, else the call; a failing teardown
+    spoils a pass. A passed setup is not a result yet (a run that dies in the call must not
+    leave the check looking passed), only its duration is kept."""
+    if report.when == "setup" and report.passed:
+        state.setup_seconds[item.nodeid] = report.duration
+        return
+    previous = state.results.get(item.nodeid)
+    if report.when == "teardown" and (previous is None or not report.failed or previous.status != PASSED):
+        return
     marker = item.get_closest_marker("item")
     weight = float(marker.kwargs.get("weight", 1.0)) if marker else 1.0
-    previous = state.results.get(item.nodeid)
-    if report.when == "teardown" and (previous is None or not report.failed):
-        return
-    if previous is not None and previous.status != PASSED and report.when != "setup":
-        return
     measured = {key: value for key, value in item.user_properties if key not in HARNESS_PROPERTIES}
     state.results[item.nodeid] = CheckResult(
         nodeid=item.nodeid, item=item_id, status=status, output=message, weight=weight,
-        duration=(previous.duration if previous else 0.0) + report.duration, visibility=state.visibility,
+        duration=state.setup_seconds.get(item.nodeid, 0.0) + report.duration, visibility=state.visibility,
         measured=measured,
     )
+    state.progress["done"] = len(state.results)
     state.write_json()
+    state.write_progress()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
