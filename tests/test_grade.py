@@ -39,7 +39,8 @@ SUBMISSIONS = {
     "prints_100mb": (patched(COMPLETE_TEXT_BODY, "    print('x' * 100_000_000)\n" + COMPLETE_TEXT_BODY), FULL),
     "imports_solutions": (patched(COMPLETE_TEXT_BODY, "    from solutions.ex3_openai import complete_text as c\n"
                                   + COMPLETE_TEXT_BODY), WITHOUT_COMPLETE_TEXT),
-    "edits_checks": (SOLUTION + "\nfrom pathlib import Path as _P\nfor _f in (_P.cwd() / 'checks').glob('*.py'):\n"
+    "edits_checks": (SOLUTION + "\nfrom pathlib import Path as _P\n"
+                     "for _f in (_P.cwd() / 'checks').glob('*.py'):\n"
                      "    _f.write_text('def test_free_points():\\n    pass\\n')\n", FULL),
     "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n    socket.create_connection(('93.184.216.34', 80),"
                              " timeout=5)\n" + COMPLETE_TEXT_BODY), WITHOUT_COMPLETE_TEXT),
