@@ -42,8 +42,9 @@ SUBMISSIONS = {
     "edits_checks": (SOLUTION + "\nfrom pathlib import Path as _P\n"
                      "for _f in (_P.cwd() / 'checks').glob('*.py'):\n"
                      "    _f.write_text('def test_free_points():\\n    pass\\n')\n", FULL),
-    "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n    socket.create_connection(('93.184.216.34', 80),"
-                             " timeout=5)\n" + COMPLETE_TEXT_BODY), WITHOUT_COMPLETE_TEXT),
+    "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n"
+                             "    socket.create_connection(('93.184.216.34', 80), timeout=5)\n" + COMPLETE_TEXT_BODY),
+                     WITHOUT_COMPLETE_TEXT),
 }
 
 
