@@ -4,10 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlgrade import grade, report, snapshot, stubs
+from dlgrade import grade, hint, next_step, report, reset, snapshot, stubs, watch
 
 COMMANDS = {
     "report": (report, "show your progress over the whole curriculum (runs the checks)"),
+    "next": (next_step, "the first unfinished item: what to open, what to run"),
+    "hint": (hint, "an item's hint, file and check command"),
+    "watch": (watch, "rerun the current item's checks whenever exercises/ changes"),
+    "reset": (reset, "put an item's or exercise's stub back (your version is backed up)"),
     "grade": (grade, "grade a class's submissions into a gradebook (instructors)"),
     "stubs": (stubs, "regenerate exercises/ from solutions/ (maintainers)"),
     "snapshot": (snapshot, "regenerate fixtures/snapshots/ from solutions/ (maintainers)"),

@@ -10,15 +10,19 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
+from datetime import datetime
+
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.progress_bar import ProgressBar
 
+from dlgrade import checklist, html_report, render
 from dlgrade import curriculum as curriculum_mod
-from dlgrade import render
 from dlgrade.curriculum import Curriculum
 from dlgrade.messages import msg
 from dlgrade.paths import CHECKS_DIR, REPO_ROOT
@@ -48,15 +52,35 @@ def self_assessed_done(path: Path = PROGRESS_FILE) -> set[str]:
     return {item_id for item_id, done in data.get("done", {}).items() if done is True}
 
 
-def run_checks(target: str, json_path: Path, lang: str) -> None:
-    """Run every check on `target`, results to `json_path`; learner output goes nowhere."""
+def run_checks(target: str, json_path: Path, lang: str, show_progress: bool) -> None:
+    """Run every check on `target`, results to `json_path`; learner output goes nowhere.
+
+    With `show_progress`, a progress bar follows the plugin's progress file as checks finish.
+    """
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.unlink(missing_ok=True)
-    subprocess.run(
+    progress_path = json_path.with_suffix(".progress.json")
+    progress_path.unlink(missing_ok=True)
+    proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", str(CHECKS_DIR), "-q", "-p", "no:cacheprovider", "--no-header",
-         "--target", target, "--lang", lang, "--dlgrade-json", str(json_path)],
-        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+         "--target", target, "--lang", lang, "--dlgrade-json", str(json_path), "--dlgrade-progress", str(progress_path)],
+        cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    if not show_progress:
+        proc.wait()
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"checks on {target}", total=None)
+        while proc.poll() is None:
+            try:
+                state = json.loads(progress_path.read_text())
+                current = (state.get("current") or "").split("::")[-1][:50]
+                bar.update(task, total=len(state["collected"]), completed=state["done"],
+                           description=f"checks on {target}: {current}")
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.2)
 
 
 def read_results(json_path: Path) -> list[CheckResult]:
@@ -127,29 +151,51 @@ def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="exercises", help="exercises (default), solutions, or a folder")
     parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
-    parser.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
+    parser.add_argument("--format", choices=("terminal", "markdown", "json", "html"), default="terminal")
     parser.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
     parser.add_argument("--cached", action="store_true", help="reuse the last results instead of rerunning the checks")
     parser.add_argument("--progress", type=Path, default=PROGRESS_FILE,
                         help="your self-assessment file (default: progress.toml, created on first run)")
     parser.add_argument("--results", type=Path, default=LAST_RESULTS, help="where the check results are kept")
+    parser.add_argument("--checklist", type=Path, default=None,
+                        help="your copy of the curriculum checklist (Markdown): its [x] count as self-assessed done")
+    parser.add_argument("--update", type=Path, default=None, metavar="CHECKLIST.md",
+                        help="tick [x] in your checklist copy for every code item whose checks pass")
 
 
 def run(args: argparse.Namespace) -> int:
     curriculum = curriculum_mod.load()
     lang = curriculum_mod.detect_lang(args.lang)
     ensure_progress_file(curriculum, args.progress)
+    history_path = args.results.with_name("history.jsonl")
     if not (args.cached and args.results.exists()):
-        if args.format == "terminal":
-            print(f"running the checks on {args.target}/ ...", file=sys.stderr)
-        run_checks(args.target, args.results, lang)
+        run_checks(args.target, args.results, lang, show_progress=sys.stderr.isatty())
+        fresh = True
+    else:
+        fresh = False
     results = read_results(args.results)
     done = self_assessed_done(args.progress)
+    if args.checklist is not None:
+        done |= {i for i in checklist.ticked(args.checklist, curriculum) if curriculum.item(i).kind == "self"}
+    if fresh:
+        with open(history_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"time": datetime.now().isoformat(timespec="seconds"), "target": args.target,
+                                **summary(curriculum, results, done)}) + "\n")
+    if args.update is not None:
+        passed = {i.id for i in curriculum.items if i.graded and item_status(i, results) == PASSED}
+        newly = checklist.update(args.update, curriculum, passed)
+        print(f"ticked in {args.update}: {', '.join(newly) or 'nothing new'}", file=sys.stderr)
     if args.format == "terminal" and args.output is None:
         print_terminal(curriculum, results, done, lang)
         return 0
     if args.format == "json":
         text = json.dumps(as_json(curriculum, results, done, lang), ensure_ascii=False, indent=1)
+    elif args.format == "html":
+        history = [json.loads(line) for line in history_path.read_text().splitlines()] if history_path.exists() else []
+        page_summary = {**summary(curriculum, results, done),
+                        "generated": datetime.now().isoformat(sep=" ", timespec="minutes")}
+        text = html_report.page(curriculum, results, done, lang, page_summary,
+                                [h for h in history if h.get("target") == args.target], args.target)
     elif args.format == "markdown":
         text = as_markdown(curriculum, results, done, lang)
     else:
