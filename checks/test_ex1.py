@@ -106,6 +106,16 @@ def reference_model():
     return torch.export.load(REFERENCE_MODEL).module()
 
 
+def run_exercise_script(target, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python <target>/ex1_pytorch.py ARGS` in a subprocess; a stub's NotImplementedError means not started."""
+    proc = subprocess.run([sys.executable, str(target.script(FILE)), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if proc.returncode != 0 and "NotImplementedError" in proc.stderr:
+        raise TargetError(f"{target.label}/{FILE} {args[0]}: main() still raises NotImplementedError",
+                          not_started=True)
+    return proc
+
+
 def fresh_model(ex1, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     model = ex1.build_resnet()
@@ -357,9 +367,8 @@ def test_training_script_chooses_on_validation_not_test(ex1, target, tmp_path):
     with gzip.open(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz", "wb") as f:
         f.write(b"\x00\x00\x08\x01" + len(labels).to_bytes(4, "big") + labels.tobytes())
     out = tmp_path / "best.pt"
-    proc = subprocess.run([sys.executable, str(target.script(FILE)), "train", "--data", str(root), "--out", str(out),
-                           "--epochs", "1", "--limit", "5000"], capture_output=True, text=True, timeout=80,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = run_exercise_script(target, "train", "--data", str(root), "--out", str(out), "--epochs", "1", "--limit",
+                               "5000", timeout=80)
     expect(proc.returncode == 0, f"`{FILE} train` failed", got=(proc.stderr or proc.stdout)[-300:])
     expect(out.is_file(), "`train` must write the best checkpoint to --out")
     meta = torch.load(out, weights_only=True)
@@ -423,8 +432,7 @@ def test_predict_from_the_command_line(ex1, target, tmp_path):
     photo = PHOTOS / next(iter(photo_labels()))
     with Image.open(photo) as image:
         wanted = ex1.predict_digit(model, image.copy())
-    proc = subprocess.run([sys.executable, str(target.script(FILE)), "predict", str(photo), "--checkpoint",
-                           str(checkpoint)], capture_output=True, text=True, timeout=60)
+    proc = run_exercise_script(target, "predict", str(photo), "--checkpoint", str(checkpoint), timeout=60)
     expect(proc.returncode == 0, f"`python {FILE} predict PHOTO --checkpoint CKPT` failed",
            got=(proc.stderr or proc.stdout)[-300:])
     printed = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""

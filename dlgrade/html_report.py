@@ -29,7 +29,8 @@ h1 { margin-bottom: 0.2em; } .muted { color: #777; }
 .bar > div { background: #2e7d32; height: 100%; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5em; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
-.status { font-weight: 600; white-space: nowrap; } .next { background: #f1f8e9; padding: 0.8em 1em; border-radius: 6px; }
+.status { font-weight: 600; white-space: nowrap; }
+.next { background: #f1f8e9; padding: 0.8em 1em; border-radius: 6px; }
 code { background: #f5f5f5; padding: 1px 4px; border-radius: 3px; }
 """
 

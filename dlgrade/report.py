@@ -63,7 +63,8 @@ def run_checks(target: str, json_path: Path, lang: str, show_progress: bool) -> 
     progress_path.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", str(CHECKS_DIR), "-q", "-p", "no:cacheprovider", "--no-header",
-         "--target", target, "--lang", lang, "--dlgrade-json", str(json_path), "--dlgrade-progress", str(progress_path)],
+         "--target", target, "--lang", lang, "--dlgrade-json", str(json_path),
+         "--dlgrade-progress", str(progress_path)],
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     if not show_progress:

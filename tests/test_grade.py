@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,9 +58,11 @@ def graded(tmp_path_factory):
     # a learner's own copy of the checks, rigged: ignored by the grader
     (root / "edits_checks" / "checks").mkdir()
     (root / "edits_checks" / "checks" / "test_ex3.py").write_text("def test_free():\n    pass\n")
+    shutil.make_archive(str(root / "zipped"), "zip", root / "perfect")
     out = root / "grades"
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", *[str(root / n) for n in SUBMISSIONS],
+                           str(root / "zipped.zip"),
                            "--checks", "checks/test_ex3.py", "--out", str(out), "--jobs", "2", "--time-limit", "240"],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -69,9 +72,9 @@ def graded(tmp_path_factory):
 def test_gradebook_has_one_correct_row_per_submission(graded):
     out, _, _ = graded
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert sorted(r["submission"] for r in rows) == sorted(SUBMISSIONS)
+    assert sorted(r["submission"] for r in rows) == sorted([*SUBMISSIONS, "zipped"])
     for row in rows:
-        expected = SUBMISSIONS[row["submission"]][1]
+        expected = FULL if row["submission"] == "zipped" else SUBMISSIONS[row["submission"]][1]
         assert float(row["total"]) == pytest.approx(expected), row
         assert float(row["max_total"]) == pytest.approx(FULL), row
 
@@ -120,3 +123,22 @@ def test_resume_skips_graded_submissions(graded):
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and time.monotonic() - started < 10
     assert "graded perfect" not in proc.stderr
+
+
+def test_hidden_checks_are_graded_as_hidden(graded, tmp_path):
+    _, _, root = graded
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "test_hidden_ex3.py").write_text(
+        "import pytest\n\n\n@pytest.mark.item('ex3.3')\ndef test_box_of_a_tiny_image(target):\n"
+        "    ex3 = target.module('ex3_openai.py')\n"
+        "    assert ex3.parse_box('{\"found\": true, \"box_2d\": [0, 0, 1000, 1000]}', 8, 6) == (0, 0, 8, 6)\n")
+    out = tmp_path / "grades"
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), "--checks",
+                           "checks/test_ex3.py", "--hidden", str(hidden), "--out", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    tests = json.loads((out / "perfect" / "results.json").read_text())["tests"]
+    hidden_tests = [t for t in tests if t["visibility"] == "hidden"]
+    assert len(hidden_tests) == 1 and hidden_tests[0]["status"] == "passed"
+    assert len(tests) == 22

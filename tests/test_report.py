@@ -28,11 +28,12 @@ def stub_report(tmp_path_factory):
 
 
 def test_fresh_clone_shows_every_item_not_started_or_self_assessed(stub_report):
-    _, data = stub_report
+    tmp, data = stub_report
     cur = curriculum.load()
     assert [i["id"] for i in data["items"]] == [i.id for i in cur.items]
     assert {i["status"] for i in data["items"]} <= {"not_started", "todo", "planned"}
     assert data["summary"]["graded_passed"] == 0 and data["next"]["command"].startswith("pytest checks/")
+    assert len((tmp / "history.jsonl").read_text().splitlines()) == 1  # a fresh run is kept for the trend
 
 
 def test_terminal_and_markdown_reuse_the_cached_results(stub_report):
