@@ -93,8 +93,7 @@ def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, s
     return Group(*tables)
 
 
-def to_text(renderable, width: int = 100, color: bool = False) -> str:
-    console = Console(file=io.StringIO(), width=width, force_terminal=color, color_system="auto" if color else None,
-                      highlight=False)
+def to_text(renderable, width: int = 100) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
     console.print(renderable)
     return console.file.getvalue()

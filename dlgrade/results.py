@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlgrade.curriculum import Curriculum, Item
@@ -117,7 +117,3 @@ def write_json_atomic(path: Path, data: dict) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False, indent=1)
     os.replace(tmp, path)
-
-
-def as_dicts(results: list[CheckResult]) -> list[dict]:
-    return [asdict(r) for r in results]

@@ -108,15 +108,6 @@ class Target:
         self._modules[filename] = module
         return module
 
-    def function(self, filename: str, name: str):
-        module = self.module(filename)
-        try:
-            return getattr(module, name)
-        except AttributeError:
-            raise TargetError(
-                f"{self.label}/{filename} has no function {name!r}: keep the names of the stub",
-            ) from None
-
 
 class SolutionsBlocker(importlib.abc.MetaPathFinder):
     """Refuse `import solutions` while grading anything but the reference."""

@@ -245,3 +245,19 @@ def test_no_secret_ever_lands_in_a_cassette():
             for part in (interaction["request"], interaction["response"]):
                 names = {name.lower() for name in part.get("headers", {})}
                 assert not names & set(SECRET_HEADERS), (path, names & set(SECRET_HEADERS))
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def test_snapshot_recipes_round_trip(tmp_path):
+    from dlgrade import snapshot
+
+    (tmp_path / "ex9_toy.py").write_text("import numpy as np\ndef table():\n    return np.arange(6).reshape(2, 3)\n")
+    recipes_file = tmp_path / "snapshot_recipes.py"
+    recipes_file.write_text("RECIPES = {'toy': lambda target: {'table': target.module('ex9_toy.py').table()}}\n")
+    written = snapshot.write_snapshots(snapshot.load_recipes(recipes_file), Target(tmp_path), tmp_path / "snaps")
+    assert [p.name for p in written] == ["toy.npz"]
+    assert snapshot.load_snapshot("toy", tmp_path / "snaps")["table"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    with pytest.raises(AssertionError, match="snapshot missing.npz is missing"):
+        snapshot.load_snapshot("missing", tmp_path / "snaps")
