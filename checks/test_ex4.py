@@ -9,7 +9,6 @@ clip-vit-base-patch32 folder to run the marked checks on the real model too.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +19,7 @@ from PIL import Image
 from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
 from dlgrade import fakehub
+from dlgrade.external import real_folder
 from dlgrade.feedback import expect, expect_type, fail, show
 from dlgrade.paths import FIXTURES_DIR
 
@@ -67,10 +67,8 @@ def any_clip(request, tiny):
     """The tiny CLIP, and the real clip-vit-base-patch32 when DLGRADE_CLIP_PATH names its folder."""
     if request.param == "tiny":
         return TINY, *tiny
-    folder = os.environ.get(REAL_ENV)
-    if not folder:
-        pytest.skip(f"the real model: set {REAL_ENV} to a clip-vit-base-patch32 folder to run this check on it")
-    return Path(folder), *load_eager(folder)
+    folder = real_folder(REAL_ENV, "clip-vit-base-patch32")
+    return folder, *load_eager(folder)
 
 
 @pytest.fixture(scope="session")
