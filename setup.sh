@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up dlgrade in ./.venv: Python 3.11, every dependency pinned in pyproject.toml.
+# Set up dlgrade in ./.venv: Python 3.11, direct dependencies pinned in pyproject.toml, everything
+# they pull in pinned by constraints.txt.
 # Safe to rerun: an up-to-date environment is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,8 +11,8 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 stamp=.venv/.dlgrade-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   # torch 2.14.1 is a large CUDA build (~5.5 GB installed); it runs on CPU-only machines too.
-  .venv/bin/python -m pip install --quiet -e .
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e .
   touch "$stamp"
 fi

@@ -72,7 +72,7 @@ def run_script(target, filename, tmp_path, global_batches, *, launcher="torchrun
             str(GLOBAL_BATCH), "--lr", str(LR), "--seed", str(SEED), *extra]
     nprocs = 1 if launcher == "single" else WORLD
     run = run_distributed(script, args, nprocs=nprocs, deadline_s=DEADLINE_S, workdir=tmp_path / "run",
-                          launcher=launcher, env={probes.PROBE_ENV: str(probe_dir)})
+                          launcher=launcher, env={probes.PROBE_ENV: str(probe_dir)}, outputs=(out, probe_dir))
     text = run.output + "".join(r.stderr for r in run.ranks)
     if "NotImplementedError" in text:
         raise TargetError(f"{filename} still raises NotImplementedError", not_started=True)

@@ -114,3 +114,45 @@ def test_ranks_run_single_threaded(tmp_path, launcher):
     run = run_distributed(script(tmp_path, "threads.py", body), [], deadline_s=DEADLINE_S, workdir=tmp_path / "run",
                           launcher=launcher)
     assert run.ok, run.failure_summary(DEADLINE_S)
+
+
+ABORT_IN_TEARDOWN = '''
+import os, sys, pathlib
+marker = pathlib.Path(sys.argv[1]) / "aborted-once"
+out = pathlib.Path(sys.argv[2])
+out.mkdir(exist_ok=True)
+(out / f"written-by-{{os.environ['RANK']}}-{{os.getpid()}}").touch()
+if os.environ["RANK"] == "1" and ({always} or not marker.exists()):
+    marker.touch()
+    sys.stderr.write("terminate called without an active exception\\n")
+    sys.stderr.flush()
+    os.abort()
+'''
+
+
+def test_a_rank_killed_by_a_signal_once_is_rerun_from_clean_outputs(tmp_path):
+    path = script(tmp_path, "flaky.py", ABORT_IN_TEARDOWN.format(always=False))
+    out = tmp_path / "out"
+    run = run_distributed(path, [str(tmp_path), str(out)], deadline_s=DEADLINE_S, workdir=tmp_path / "run",
+                          outputs=(out,))
+    assert run.ok, run.failure_summary(DEADLINE_S)
+    assert run.earlier_attempts == ["rank 1 killed by SIGABRT"]
+    assert len(list(out.iterdir())) == 2, "the rerun must start from empty output folders"
+
+
+def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp_path):
+    path = script(tmp_path, "abort.py", ABORT_IN_TEARDOWN.format(always=True))
+    run = run_distributed(path, [str(tmp_path), str(tmp_path / "out")], deadline_s=DEADLINE_S,
+                          workdir=tmp_path / "run")
+    summary = run.failure_summary(DEADLINE_S)
+    assert not run.ok
+    assert "Rank 1 was killed by SIGABRT without a Python traceback" in summary
+    assert "terminate called without an active exception" in summary
+    assert "in the first attempt rank 1 killed by SIGABRT" in summary
+    assert not processes_running(path)
+
+
+def test_a_python_exception_is_not_rerun(tmp_path):
+    path = script(tmp_path, "crash.py", COLLECTIVE.format(body="raise ValueError('mine')"))
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
+    assert not run.ok and run.signal_death() is None and not run.earlier_attempts
