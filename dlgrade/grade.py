@@ -4,7 +4,9 @@ Each submission (a folder holding exercises/ or the exercise files themselves, a
 repository, or a .zip of either) is graded in a subprocess against a fresh temporary copy of
 checks/ and fixtures/ (DLGRADE_ROOT points there); only the submission's exercise files are
 copied in — its own checks/ or solutions/, if any, are ignored, and `import solutions` fails.
-Python-level network access is off (dlgrade/sandbox/sitecustomize.py). Every check has its
+Network access is off: each run in a network namespace of its own where the kernel allows it
+(dlgrade/isolation.py), and always the Python-level guard (dlgrade/sandbox/sitecustomize.py),
+which gives the learner a clear message. Every check has its
 time limit (the plugin), every submission a wall-clock limit; a run that dies (segfault,
 os._exit, killed) is restarted without the checks already done and the one that was running,
 which is marked failed with the reason, so nothing already graded is lost.
@@ -36,6 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dlgrade import curriculum as curriculum_mod
+from dlgrade import isolation
 from dlgrade.paths import PACKAGE_ROOT, REPO_ROOT
 from dlgrade.results import CheckResult, assign_scores, from_gradescope, gradescope, write_json_atomic
 from dlgrade.targets import resolve
@@ -117,6 +120,10 @@ def _run_pytest(workspace: Path, check_paths: list[str], visibility: str, done: 
     env = {**os.environ, "DLGRADE_ROOT": str(workspace), "DLGRADE_LANG": os.environ.get("DLGRADE_LANG", "en"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(SANDBOX_DIR), os.environ.get("PYTHONPATH")])),
            "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    offline_prefix, _ = isolation.network_namespace()
+    if offline_prefix:
+        command = [*offline_prefix, *command]
+        env.update(isolation.LOOPBACK_ENV)
     proc = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     written = 0
@@ -271,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"graded {grade.name}: {grade.score:.4g}/{grade.max_score:.4g} in {grade.wall_s:.1f} s")
         return grade
 
+    console.print(isolation.network_namespace()[1])
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for grade in pool.map(one, todo):
             grades.append(grade)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,11 +48,60 @@ SUBMISSIONS = {
     "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n"
                              "    socket.create_connection(('93.184.216.34', 80), timeout=5)\n" + COMPLETE_TEXT_BODY),
                      WITHOUT_COMPLETE_TEXT),
+    # `python -I` skips sitecustomize, so only the network namespace stops this one; it hides
+    # the failure and answers correctly, so its score says nothing: the canary server does.
+    "bypasses_python_guard": (patched(COMPLETE_TEXT_BODY, "    import subprocess, sys as _sys\n"
+                                      "    subprocess.run([_sys.executable, '-I', '-c', os.environ['CANARY_CODE']])\n"
+                                      + COMPLETE_TEXT_BODY), FULL),
 }
+CANARY_CODE = ("import os, socket; "
+               "socket.create_connection((os.environ['CANARY_HOST'], int(os.environ['CANARY_PORT'])), 5)")
+
+
+def own_address() -> str | None:
+    """This machine's address on its default route (not loopback), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 9))  # UDP: chooses a route, sends nothing
+        except OSError:
+            return None
+        host = probe.getsockname()[0]
+    return None if host.startswith("127.") else host
+
+
+class Canary:
+    """A TCP server on this machine's outside address that counts who reaches it."""
+
+    def __init__(self):
+        self.host = own_address()
+        self.connections = 0
+        self.server = socket.create_server(("", 0))
+        self.server.settimeout(0.2)
+        self.port = self.server.getsockname()[1]
+        self.env = {"CANARY_CODE": CANARY_CODE, "CANARY_HOST": self.host or "127.0.0.1",
+                    "CANARY_PORT": str(self.port)}
+
+    def count(self) -> int:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except (TimeoutError, OSError):
+                return self.connections
+            conn.close()
+            self.connections += 1
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def canary():
+    server = Canary()
+    if server.host is None:
+        pytest.skip("this machine has no address outside loopback to put a canary on")
+    yield server
+    server.server.close()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, canary):
     root = tmp_path_factory.mktemp("class")
     for name, (source, _) in SUBMISSIONS.items():
         (root / name / "exercises").mkdir(parents=True)
@@ -64,7 +115,8 @@ def graded(tmp_path_factory):
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", *[str(root / n) for n in SUBMISSIONS],
                            str(root / "zipped.zip"),
                            "--checks", "checks/test_ex3.py", "--out", str(out), "--jobs", "2", "--time-limit", "240"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **canary.env})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, time.monotonic() - started, root
 
@@ -96,6 +148,20 @@ def test_failures_say_why(graded):
     assert "exited with code 0 before finishing" in outputs["os_exit"]
     assert "not allowed" in outputs["imports_solutions"]
     assert "network access is disabled" in outputs["opens_socket"]
+
+
+def test_no_graded_process_reaches_the_network_even_around_the_python_guard(graded, canary):
+    from dlgrade import isolation
+
+    prefix, how = isolation.network_namespace()
+    if prefix is None:
+        pytest.skip(how)
+    assert canary.count() == 0, "a graded submission reached the canary server"
+    # The canary can fail: the same code outside the namespace gets through.
+    subprocess.run([sys.executable, "-I", "-c", CANARY_CODE], env={**os.environ, **canary.env}, check=True)
+    assert canary.count() == 1
+    subprocess.run([*prefix, sys.executable, "-I", "-c", CANARY_CODE], env={**os.environ, **canary.env})
+    assert canary.count() == 1
 
 
 def test_the_run_stays_within_limits_and_leaves_nothing_running(graded):
