@@ -9,7 +9,6 @@ Qwen2-1.5B-Instruct folder to run the marked checks on the real model too.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,10 +35,12 @@ SCORE_ATOL = 1e-5
 # A prompt of about 420 tokens (with 64 new ones, within the 512 positions): long enough
 # that re-encoding it at every step shows in the time.
 SPEED_PROMPT = " ".join(PROMPTS * 12)
-# Measured on the tiny model with SPEED_PROMPT, 4 beams, 64 new tokens, one thread, 5 runs
-# each on the 2-core dev machine: the reference beam search took 0.87-0.92x the time of
-# generate(); the same search without the KV cache took 7.1-9.1x (4.2-5.0x with a 210-token
-# prompt, too close to the gate). More than 5x means the cache is not used.
+# Measured on the tiny model with SPEED_PROMPT, 4 beams, 64 new tokens, one thread, on the
+# 2-core dev machine: the reference beam search took 0.87-0.92x the time of generate() (median
+# rounds, 5 runs); without the KV cache 7.1-9.1x (4.2-5.0x with a 210-token prompt, too close
+# to the gate). Ratio of fastest rounds, 3 runs each: idle 0.89-0.93x vs 8.2-8.6x; with the
+# other core busy and pytest-benchmark off 0.89-0.94x vs 7.6-8.0x. More than 5x means the
+# cache is not used.
 SPEED_RATIO_LIMIT = 5.0
 
 pytestmark = pytest.mark.time_limit(60)
@@ -340,6 +341,15 @@ def test_beam_search_uses_the_kv_cache(ex2, tiny):
     expect(len(steps) == 5, "one call per new token after the first", expected=5, got=len(steps))
 
 
+def timed(function, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
 @pytest.mark.item("ex2.5")
 def test_beam_search_speed_against_generate(ex2, tiny, benchmark, record_property):
     """Shown to the learner: time per prompt of beam_search() vs generate(num_beams=4) at 64 tokens."""
@@ -351,15 +361,15 @@ def test_beam_search_speed_against_generate(ex2, tiny, benchmark, record_propert
         oracle_beam(model, input_ids, attention_mask, **settings_)
 
     theirs()
-    generate_times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        theirs()
-        generate_times.append(time.perf_counter() - started)
+    generate_times = timed(theirs, rounds=3)
     benchmark.group = "ex2.5 beam search, 64 new tokens"
     benchmark.pedantic(ex2.beam_search, args=(model, input_ids, attention_mask), kwargs=settings_,
                        rounds=3, iterations=1, warmup_rounds=1)
-    ratio = benchmark.stats.stats.median / statistics.median(generate_times)
+    # pytest-benchmark turns itself off under xdist or --benchmark-disable (stats is None then).
+    learner_times = benchmark.stats.stats.data if benchmark.stats else \
+        timed(lambda: ex2.beam_search(model, input_ids, attention_mask, **settings_), rounds=3)
+    # Fastest rounds: on a shared machine other work only ever adds time.
+    ratio = min(learner_times) / min(generate_times)
     benchmark.extra_info["ratio_vs_generate"] = round(ratio, 2)
     record_property("beam_search_vs_generate", f"{ratio:.2f}x")
     expect(ratio <= SPEED_RATIO_LIMIT, "beam_search() is far slower than generate(num_beams=4)",

@@ -1,17 +1,52 @@
-"""Fixtures shared by the harness tests."""
+"""Fixtures shared by the harness tests.
+
+The suite runs under pytest-xdist (`-n auto --dist loadgroup`, see README). Two things follow:
+- xdist tells its workers who they are through PYTEST_XDIST_* variables, which every pytest
+  these tests start would inherit — and pytest-benchmark switches itself off when it sees
+  them. They are dropped here, at import time in each worker.
+- A session fixture runs once per worker. The two full runs of the checks (solutions, stubs)
+  are made once per test session instead: the first worker to need one runs it under a file
+  lock in the folder all workers share, the others read what it stored.
+"""
+import dataclasses
+import json
+import os
+
 import pytest
+from filelock import FileLock
 
-from gradelib import run_checks
+from gradelib import Run, run_checks
+
+for _name in [name for name in os.environ if name.startswith("PYTEST_XDIST_")]:
+    del os.environ[_name]
+
+
+def once_per_session(request, tmp_path_factory, name: str, make) -> Run:
+    """`make(folder)` run once per test session, whichever xdist worker asks first."""
+    root = tmp_path_factory.getbasetemp()
+    if hasattr(request.config, "workerinput"):  # an xdist worker: the parent is this session's shared folder
+        root = root.parent
+    stored = root / f"{name}-run.json"
+    with FileLock(str(root / f"{name}-run.lock")):
+        if stored.exists():
+            return Run(**json.loads(stored.read_text()))
+        folder = root / f"{name}-run"
+        folder.mkdir(exist_ok=True)
+        run = make(folder)
+        stored.write_text(json.dumps(dataclasses.asdict(run)))
+        return run
 
 
 @pytest.fixture(scope="session")
-def solutions_run(tmp_path_factory):
+def solutions_run(request, tmp_path_factory) -> Run:
     """Every check on the reference solutions, once per session."""
-    return run_checks(tmp_path_factory.mktemp("solutions") / "results.json", "checks", "--durations=10",
-                      target="solutions")
+    return once_per_session(request, tmp_path_factory, "solutions", lambda folder: run_checks(
+        folder / "results.json", "checks", "--durations=10", target="solutions"))
 
 
 @pytest.fixture(scope="session")
-def stubs_run(tmp_path_factory):
+def stubs_run(request, tmp_path_factory) -> Run:
     """Every check on the shipped stubs (exercises/), once per session."""
-    return run_checks(tmp_path_factory.mktemp("stubs") / "results.json", "checks")
+    return once_per_session(request, tmp_path_factory, "stubs",
+                            lambda folder: run_checks(folder / "results.json", "checks"))
+

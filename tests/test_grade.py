@@ -16,6 +16,9 @@ import pytest
 
 from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
+# One module fixture serves every test here: keep them on one xdist worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("grade")
+
 SOLUTION = (SOLUTIONS_DIR / "ex3_openai.py").read_text()
 # Exercise 3's points per check (curriculum.toml points / checks of the item): ex3.1 10 / 5,
 # ex3.2 10 / 4, ex3.3 15 / 12. A submission that breaks complete_text() loses the two ex3.1
