@@ -1,6 +1,9 @@
 """Fixtures shared by the harness tests.
 
-The suite runs under pytest-xdist (`-n auto --dist loadgroup`, see README). Two things follow:
+The suite runs under pytest-xdist (`-n auto --dist loadgroup`, see README). Three things follow:
+- Tests marked `xdist_group` must share a worker (their module fixture is made once). xdist
+  3.8 marks a group by setting `item._nodeid`, which pytest 9 no longer reads (it keeps
+  `item._id`), so groups were silently ignored; the hook below sets the id pytest 9 reads.
 - xdist tells its workers who they are through PYTEST_XDIST_* variables, which every pytest
   these tests start would inherit — and pytest-benchmark switches itself off when it sees
   them. They are dropped here, at import time in each worker.
@@ -13,6 +16,7 @@ import json
 import os
 
 import pytest
+from _pytest.nodeid import coerce_node_id  # private, pinned pytest 9.2: see the module docstring
 from filelock import FileLock
 
 from gradelib import Run, run_checks
@@ -50,3 +54,15 @@ def stubs_run(request, tmp_path_factory) -> Run:
     return once_per_session(request, tmp_path_factory, "stubs",
                             lambda folder: run_checks(folder / "results.json", "checks"))
 
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give grouped tests the `<nodeid>@<group>` id xdist's loadgroup scheduler goes by."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{mark.args[0]}")
+            assert item.nodeid.endswith(f"@{mark.args[0]}"), "pytest's node ids changed: see tests/conftest.py"

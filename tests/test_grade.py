@@ -16,8 +16,9 @@ import pytest
 
 from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
-# One module fixture serves every test here: keep them on one xdist worker (--dist loadgroup).
+# One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("grade")
+
 
 SOLUTION = (SOLUTIONS_DIR / "ex3_openai.py").read_text()
 # Exercise 3's points per check (curriculum.toml points / checks of the item): ex3.1 10 / 5,

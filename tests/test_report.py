@@ -11,8 +11,9 @@ import pytest
 from dlgrade import curriculum
 from dlgrade.paths import REPO_ROOT
 
-# One module fixture serves every test here: keep them on one xdist worker (--dist loadgroup).
+# One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("report")
+
 
 
 def report(tmp_path, *args: str) -> subprocess.CompletedProcess:
