@@ -20,6 +20,10 @@ TESTS_DIR = Path(__file__).resolve().parent
 MUTANTS_DIR = TESTS_DIR / "mutants"
 VARIANTS_DIR = TESTS_DIR / "variants"
 RUN_TIMEOUT_S = 900
+# The author's checklist, and the verbatim copy the repository carries so that the coverage
+# tests also run where ../shared is absent (CI's clean clone).
+AUTHOR_CHECKLIST = REPO_ROOT.parent / "shared" / "curriculum.md"
+CHECKLIST = REPO_ROOT / "docs" / "curriculum.md"
 
 
 @dataclass

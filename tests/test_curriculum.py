@@ -7,9 +7,7 @@ import pytest
 
 from dlgrade import curriculum
 from dlgrade.paths import REPO_ROOT
-from gradelib import collect_manifest
-
-CHECKLIST = REPO_ROOT.parent / "shared" / "curriculum.md"
+from gradelib import AUTHOR_CHECKLIST, CHECKLIST, collect_manifest
 
 
 def checklist_counts() -> dict[str, int]:
@@ -29,7 +27,12 @@ def checklist_counts() -> dict[str, int]:
     return counts
 
 
-@pytest.mark.skipif(not CHECKLIST.exists(), reason="the author's checklist (../shared/curriculum.md) is not here")
+@pytest.mark.skipif(not AUTHOR_CHECKLIST.exists(), reason="the author's checklist (../shared) is not here")
+def test_the_repository_copy_of_the_checklist_is_the_authors():
+    assert CHECKLIST.read_bytes() == AUTHOR_CHECKLIST.read_bytes(), \
+        "docs/curriculum.md differs from ../shared/curriculum.md: copy it again and update curriculum.toml"
+
+
 def test_every_checklist_line_is_an_item():
     cur = curriculum.load()
     counts = checklist_counts()
