@@ -148,7 +148,7 @@ def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp
     assert not run.ok
     assert "Rank 1 was killed by SIGABRT without a Python traceback" in summary
     assert "terminate called without an active exception" in summary
-    assert "in the first attempt rank 1 killed by SIGABRT" in summary
+    assert "after 2 rerun(s); earlier: rank 1 killed by SIGABRT; rank 1 killed by SIGABRT" in summary
     assert not processes_running(path)
 
 
