@@ -55,7 +55,6 @@ def stubs_run(request, tmp_path_factory) -> Run:
                             lambda folder: run_checks(folder / "results.json", "checks"))
 
 
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give grouped tests the `<nodeid>@<group>` id xdist's loadgroup scheduler goes by."""

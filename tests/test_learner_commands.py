@@ -14,7 +14,6 @@ from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from gradelib import CHECKLIST
 
 
-
 def dlgrade(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dlgrade", *args], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=timeout)

@@ -156,3 +156,18 @@ def test_a_python_exception_is_not_rerun(tmp_path):
     path = script(tmp_path, "crash.py", COLLECTIVE.format(body="raise ValueError('mine')"))
     run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
     assert not run.ok and run.signal_death() is None and not run.earlier_attempts
+
+
+def test_a_spawned_rank_killed_by_a_signal_is_named(tmp_path):
+    path = script(tmp_path, "spawn_abort.py", """
+        import os, torch.multiprocessing as mp
+        def work(rank):
+            if rank == 1:
+                os.abort()
+        if __name__ == "__main__":
+            mp.spawn(work, nprocs=2)
+        """)
+    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run", launcher="spawn")
+    assert run.signal_death() == (1, "SIGABRT")
+    assert "Rank 1 was killed by SIGABRT without a Python traceback" in run.failure_summary(DEADLINE_S)
+    assert len(run.earlier_attempts) == 2 and not processes_running(path)

@@ -15,7 +15,6 @@ from dlgrade.paths import REPO_ROOT
 pytestmark = pytest.mark.xdist_group("report")
 
 
-
 def report(tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "dlgrade", "report", "--progress", str(tmp_path / "progress.toml"),
