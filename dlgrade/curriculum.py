@@ -1,17 +1,15 @@
 """The curriculum file (curriculum.toml) as typed objects, and the learner's language."""
 from __future__ import annotations
 
-import locale
-import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from dlgrade.i18n import LANGS, detect_lang  # noqa: F401 - re-exported: the learner commands' --lang
 from dlgrade.paths import REPO_ROOT
 
 CURRICULUM_FILE = REPO_ROOT / "curriculum.toml"
-LANGS = ("en", "zh")
 
 
 @dataclass(frozen=True)
@@ -119,18 +117,3 @@ def parse(data: dict) -> Curriculum:
 def load(path: Path = CURRICULUM_FILE) -> Curriculum:
     with open(path, "rb") as f:
         return parse(tomllib.load(f))
-
-
-def detect_lang(explicit: str | None = None) -> str:
-    """--lang wins, then DLGRADE_LANG, then the locale (zh_* -> zh), else English."""
-    for candidate in (explicit, os.environ.get("DLGRADE_LANG")):
-        if candidate:
-            if candidate not in LANGS:
-                raise ValueError(f"language must be one of {LANGS}, not {candidate!r}")
-            return candidate
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    current = locale.getlocale()[0] or ""
-    return "zh" if current.lower().startswith("zh") else "en"

@@ -1,35 +1,37 @@
-"""The harness's own words (column headers, statuses), in English and Chinese.
+"""The harness's own short words (column headers, statuses) by key, as catalogue msgids.
 
-Exercise titles and hints are curriculum data and live in curriculum.toml.
+Exercise titles and hints are curriculum data and live in curriculum.toml; their Chinese is
+there too. Everything else is translated through dlgrade/i18n.py.
 """
 from __future__ import annotations
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "passed": ("passed", "通过"),
-    "failed": ("failed", "未通过"),
-    "partial": ("partly passed", "部分通过"),
-    "not_started": ("not started", "未开始"),
-    "skipped": ("skipped", "跳过"),
-    "planned": ("checks coming", "检查尚未上线"),
-    "done": ("done (self-assessed)", "已完成（自评）"),
-    "todo": ("to do (self-assessed)", "待完成（自评）"),
-    "exercise": ("exercise", "练习"),
-    "item": ("item", "条目"),
-    "status": ("status", "状态"),
-    "points": ("points", "得分"),
-    "items_passed": ("items passed", "通过条目"),
-    "next": ("next", "下一步"),
-    "hint": ("hint", "提示"),
-    "rerun": ("rerun", "重新运行"),
-    "more": ("full traceback", "完整报错"),
-    "all_passed": ("every graded item passes", "所有评分条目均已通过"),
-    "progress": ("progress", "进度"),
-    "open": ("open", "打开"),
-    "measured": ("measured", "测量"),
-    "self_tick": ("tick it in progress.toml when done", "完成后在 progress.toml 中勾选"),
+from dlgrade.i18n import N_, translate
+
+MESSAGES: dict[str, str] = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "partial": N_("partly passed"),
+    "not_started": N_("not started"),
+    "skipped": N_("skipped"),
+    "planned": N_("checks coming"),
+    "done": N_("done (self-assessed)"),
+    "todo": N_("to do (self-assessed)"),
+    "exercise": N_("exercise"),
+    "item": N_("item"),
+    "status": N_("status"),
+    "points": N_("points"),
+    "items_passed": N_("items passed"),
+    "next": N_("next"),
+    "hint": N_("hint"),
+    "rerun": N_("rerun"),
+    "more": N_("full traceback"),
+    "all_passed": N_("every graded item passes"),
+    "progress": N_("progress"),
+    "open": N_("open"),
+    "measured": N_("measured"),
+    "self_tick": N_("tick it in progress.toml when done"),
 }
 
 
 def msg(key: str, lang: str) -> str:
-    en, zh = MESSAGES[key]
-    return zh if lang == "zh" else en
+    return translate(MESSAGES[key], lang)

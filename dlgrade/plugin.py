@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from dlgrade import curriculum as curriculum_mod
-from dlgrade import render
+from dlgrade import i18n, render
 from dlgrade.feedback import CheckFailure, CheckTimeout
 from dlgrade.messages import msg
 from dlgrade.replay import explain as explain_replay_failure
@@ -44,7 +44,8 @@ class GradingState:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.curriculum = curriculum_mod.load()
-        self.lang = curriculum_mod.detect_lang(config.getoption("dlgrade_lang"))
+        # Checks phrase their messages through i18n.tr, which reads the process's language.
+        self.lang = i18n.set_lang(config.getoption("dlgrade_lang"))
         self.target = Target(resolve(config.getoption("dlgrade_target")))
         self.json_path = config.getoption("dlgrade_json")
         self.progress_path = config.getoption("dlgrade_progress")
