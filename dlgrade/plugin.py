@@ -6,8 +6,11 @@ Loaded by the repository's conftest.py. It
   exercise (`-m ex3`) and selects items with `--item ex3.2`;
 - puts a time limit on every check's setup and call;
 - turns failures into a few learner-facing lines (full traceback with -v or --tb=long),
-  reports stubs still raising NotImplementedError as "not started";
-- prints a per-exercise table at the end and writes Gradescope results.json (--dlgrade-json).
+  reports stubs still raising NotImplementedError as "not started" (pytest's skip outcome, one
+  line per item; a run where nothing failed exits 0), the hint once per item;
+- prints a per-exercise table at the end, then the next step as the last lines;
+- writes Gradescope results.json (--dlgrade-json) and records the results of runs on the
+  learner's exercises where `dlgrade next`/`report --cached`/the history read them (dlgrade/store.py).
 """
 from __future__ import annotations
 
@@ -22,9 +25,11 @@ from pathlib import Path
 import pytest
 
 from dlgrade import curriculum as curriculum_mod
-from dlgrade import i18n, render
+from dlgrade import i18n, render, store
 from dlgrade.feedback import CheckFailure, CheckTimeout
+from dlgrade.i18n import tr
 from dlgrade.messages import msg
+from dlgrade.paths import EXERCISES_DIR
 from dlgrade.replay import explain as explain_replay_failure
 from dlgrade.results import (FAILED, NOT_STARTED, PASSED, SKIPPED, CheckResult, assign_scores, gradescope,
                              write_json_atomic)
@@ -38,6 +43,7 @@ STATE_KEY = pytest.StashKey["GradingState"]()
 # user_properties the plugin sets itself; any other (a check's record_property) is a measurement
 # shown to the learner in the summary.
 HARNESS_PROPERTIES = ("item", "dlgrade_status")
+DEFAULT_REPORTCHARS = "fE"  # pytest's -r default
 
 
 class GradingState:
@@ -55,6 +61,27 @@ class GradingState:
         self.setup_seconds: dict[str, float] = {}
         self.started = time.monotonic()
         self.detailed = config.getoption("verbose") > 0 or config.getoption("tbstyle") in ("long", "native")
+        self.hinted: set[str] = set()  # items whose hint a failure block has shown
+        self.complete_files: set[str] = set()  # check files none of whose checks was deselected
+        self.record_path = _record_path(config.getoption("dlgrade_record"), self.target)
+        self.recorded: list[CheckResult] | None = None
+
+    def record(self) -> None:
+        """Merge this run's results into the learner's store and add a dated line to the history."""
+        if self.record_path is None or not self.results or hasattr(self.config, "workerinput"):
+            return
+        when = store.now()
+        extra, prints = {}, {}
+        for nodeid in self.results:
+            check_file = store.check_file_of(nodeid)
+            if check_file not in prints:
+                path = self.config.rootpath / check_file
+                prints[check_file] = store.fingerprint(path, self.target.root, self.lang) if path.exists() else ""
+            extra[nodeid] = {"recorded_at": when, "fingerprint": prints[check_file]}
+        self.recorded = store.merge(self.record_path, self.ordered_results(), extra, self.target.label,
+                                    self.complete_files, self.curriculum)
+        store.append_history(self.record_path, self.target.label, store.summary(
+            self.curriculum, self.recorded, store.self_assessed_done()))
 
     def ordered_results(self) -> list[CheckResult]:
         results = list(self.results.values())
@@ -69,6 +96,15 @@ class GradingState:
         if self.json_path:
             data = gradescope(self.ordered_results(), self.curriculum, self.lang, time.monotonic() - self.started)
             write_json_atomic(Path(self.json_path), data)
+
+
+def _record_path(option: str | None, target: Target) -> Path | None:
+    """Where this run's results are recorded: by default the learner's store, for runs on exercises/."""
+    if option == "none":
+        return None
+    if option:
+        return Path(option)
+    return store.LAST_RESULTS if target.root.resolve() == EXERCISES_DIR.resolve() else None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,6 +122,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(for progress bars, and to know which check a crashed run was in)")
     group.addoption("--dlgrade-manifest", dest="dlgrade_manifest", default=None,
                     help="write the collected checks and their items as JSON to this path (harness tests)")
+    group.addoption("--dlgrade-record", dest="dlgrade_record", default=None,
+                    help="merge the results into this store (default: .dlgrade/last-results.json when grading "
+                         "exercises/; 'none': do not record)")
     group.addoption("--dlgrade-visibility", dest="dlgrade_visibility", default="visible",
                     help="Gradescope visibility of these checks (visible, hidden, after_due_date, after_published)")
     parser.addini("dlgrade_time_limit", "default per-check time limit in seconds (setup and call each)",
@@ -136,6 +175,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
     state = _state(config)
+    state.complete_files = {store.check_file_of(i.nodeid) for i in keep} - {store.check_file_of(i.nodeid) for i in drop}
     state.progress.update(collected=[item.nodeid for item in items],
                           items={item.nodeid: _item_id(item) for item in items})
     state.write_progress()
@@ -173,7 +213,7 @@ def _deadline(seconds: float, what: str):
         return
 
     def on_alarm(signum, frame):
-        raise CheckTimeout(f"{what} ran past its time limit of {seconds:g} s")
+        raise CheckTimeout(tr(what, seconds=f"{seconds:g}"))
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -186,13 +226,13 @@ def _deadline(seconds: float, what: str):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    with _deadline(_time_limit_of(item), "preparing this check"):
+    with _deadline(_time_limit_of(item), i18n.N_("preparing this check ran past its time limit of {seconds} s")):
         return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    with _deadline(_time_limit_of(item), "this check"):
+    with _deadline(_time_limit_of(item), i18n.N_("this check ran past its time limit of {seconds} s")):
         return (yield)
 
 
@@ -204,7 +244,7 @@ def _innermost_in(tb, folder: Path) -> traceback.FrameSummary | None:
 def _trim(text: str, max_lines: int = MESSAGE_MAX_LINES) -> str:
     lines = text.strip().splitlines()
     if len(lines) > max_lines:
-        lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
+        lines = lines[:max_lines] + ["... " + tr("({count} more lines)", count=len(lines) - max_lines)]
     return "\n".join(line if len(line) <= 300 else line[:300] + " ..." for line in lines)
 
 
@@ -219,7 +259,7 @@ def _assertion_message(text: str) -> str:
         if i > 0 and line.startswith("assert "):
             lines = lines[:i]
             break
-    return _trim("\n".join(lines) or "assertion failed", 3)
+    return _trim("\n".join(lines) or tr("assertion failed"), 3)
 
 
 def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
@@ -230,19 +270,22 @@ def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
     if isinstance(exc, TargetError):
         return (NOT_STARTED if exc.not_started else FAILED), str(exc)
     if isinstance(exc, NotImplementedError):
-        name = where.name if where else "a function"
-        return NOT_STARTED, f"{name} in {target.label}/ still raises NotImplementedError{at}"
+        if where is None:
+            return NOT_STARTED, tr("a function in {folder}/ still raises NotImplementedError", folder=target.label)
+        return NOT_STARTED, tr("{function}() still raises NotImplementedError ({where})", function=where.name,
+                               where=f"{target.label}/{Path(where.filename).name}:{where.lineno}")
     replay_problem = explain_replay_failure(exc)
     if replay_problem:
-        return FAILED, f"your request differs from the recorded one: {replay_problem}"
+        return FAILED, tr("your request differs from the recorded one: {problem}", problem=replay_problem)
     if isinstance(exc, CheckTimeout):
-        return FAILED, f"{exc}{at}; an endless loop, or far too slow?"
+        return FAILED, tr("{message}{at}; an endless loop, or far too slow?", message=exc, at=at)
     if isinstance(exc, CheckFailure):
         return FAILED, _trim(str(exc))
     if isinstance(exc, AssertionError):
         return FAILED, _assertion_message(str(exc))
     if where is not None:
-        return FAILED, f"your code raised {type(exc).__name__}: {_trim(str(exc), 3)}{at}"
+        return FAILED, tr("your code raised {error}: {message}{at}", error=type(exc).__name__,
+                          message=_trim(str(exc), 3), at=at)
     return FAILED, f"{type(exc).__name__}: {_trim(str(exc), 3)}"
 
 
@@ -251,7 +294,8 @@ def _shorten_sections(report: pytest.TestReport) -> None:
     trimmed = []
     for title, content in report.sections:
         if len(content) > CAPTURE_KEEP_CHARS:
-            content = f"[... {len(content) - CAPTURE_KEEP_CHARS} characters cut ...]\n" + content[-CAPTURE_KEEP_CHARS:]
+            cut = tr("[... {count} characters cut ...]", count=len(content) - CAPTURE_KEEP_CHARS)
+            content = cut + "\n" + content[-CAPTURE_KEEP_CHARS:]
         trimmed.append((title, content))
     report.sections = trimmed
 
@@ -270,15 +314,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
     if report.skipped and call.excinfo is not None and _innermost_in(call.excinfo.tb, state.target.root):
         report.outcome = "failed"  # a skip raised by the learner's code must not hide a check
-        status, message = FAILED, "your code called pytest.skip(); checks decide what is skipped"
+        status, message = FAILED, tr("your code called pytest.skip(); checks decide what is skipped")
     elif report.failed and call.excinfo is not None:
         status, message = _classify(call.excinfo, state.target)
     elif report.skipped:
-        status, message = SKIPPED, str(call.excinfo.value) if call.excinfo else "skipped"
+        status, message = SKIPPED, str(call.excinfo.value) if call.excinfo else msg("skipped", state.lang)
     else:
         status, message = PASSED, ""
 
-    if report.failed:
+    if status == NOT_STARTED:
+        # Not started is not a failure: pytest's skip outcome (exit status 0), with the reason;
+        # the summary shows it as one line per item.
+        item.user_properties.append(("dlgrade_status", status))
+        path, line, _name = item.location
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (line or 0) + 1, f"{msg(NOT_STARTED, state.lang)}: {message}")
+    elif report.failed:
         item.user_properties.append(("dlgrade_status", status))
         # A tuple longrepr is a skip turned into a failure above; pytest cannot print it as one.
         if not state.detailed or isinstance(report.longrepr, tuple):
@@ -300,7 +351,8 @@ def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, s
     else:
         entry = None
     lines.append("  " + message.replace("\n", "\n  "))
-    if entry is not None and entry.hint:
+    if entry is not None and entry.hint and item_id not in state.hinted:
+        state.hinted.add(item_id)
         lines.append(f"  {msg('hint', lang)}: {entry.hint(lang)}")
     lines.append(f"  {msg('more', lang)}: pytest \"{item.nodeid}\" -v")
     return "\n".join(lines)
@@ -330,25 +382,56 @@ def _record(state: GradingState, item: pytest.Item, item_id: str | None, report:
     state.write_progress()
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config):
     state = _state(config)
+    graded = [r for r in state.ordered_results() if r.item]
+    if graded and config.getoption("reportchars") == DEFAULT_REPORTCHARS:
+        # Each failure already printed its block and the summary below names every item: pytest's
+        # one-line-per-failed-check summary would only push the next step out of sight.
+        terminalreporter.reportchars = terminalreporter.reportchars.replace("f", "")
+    try:
+        return (yield)
+    finally:
+        if graded:
+            _write_summary(terminalreporter, state)
+
+
+def _write_summary(terminalreporter, state: GradingState) -> None:
     results = state.ordered_results()
     graded = [r for r in results if r.item]
-    if not graded:
-        return
+    lang = state.lang
     ran = {r.item for r in graded}
     terminalreporter.section(f"dlgrade: {state.target.label}")
-    table = render.exercise_table(state.curriculum, results, state.lang, ran)
+    for line in render.not_started_lines(state.curriculum, results, lang, ran):
+        terminalreporter.write_line(line)
+    table = render.exercise_table(state.curriculum, results, lang, ran)
     terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
     for result in graded:
         for key, value in result.measured.items():
             check = result.nodeid.split("::")[-1]
-            terminalreporter.write_line(f"{msg('measured', state.lang)}: {check}: {key} = {value}")
-    for line in render.next_step_lines(state.curriculum, results, state.lang, ran):
-        terminalreporter.write_line(line)
+            terminalreporter.write_line(f"{msg('measured', lang)}: {check}: {key} = {value}")
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus):
+    """Record the results, and end the output with the next step (after pytest's own last line)."""
     state = session.config.stash.get(STATE_KEY, None)
     if state is not None:
         state.write_json()
+        state.record()
+    try:
+        return (yield)
+    finally:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if state is not None and reporter is not None and any(r.item for r in state.results.values()):
+            for line in _next_lines(state):
+                reporter.write_line(line)
+
+
+def _next_lines(state: GradingState) -> list[str]:
+    """With recorded results, the next item over the whole curriculum; else among the items of this run."""
+    ran = {r.item for r in state.results.values() if r.item}
+    if state.recorded is not None:
+        return render.next_step_lines(state.curriculum, state.recorded, state.lang, ran=ran, hinted=state.hinted)
+    return render.next_step_lines(state.curriculum, state.ordered_results(), state.lang, only=ran, hinted=state.hinted)

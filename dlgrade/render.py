@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dlgrade.curriculum import Curriculum, Item
+from dlgrade.i18n import translate
 from dlgrade.messages import msg
 from dlgrade.results import (DONE, FAILED, NOT_STARTED, PARTIAL, PASSED, PLANNED, TODO, CheckResult,
                              item_status)
@@ -35,15 +36,38 @@ def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str]
     return None
 
 
-def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: str,
-                    only: set[str] | None = None) -> list[str]:
-    item = next_item(curriculum, results, only)
+def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: str, only: set[str] | None = None,
+                    ran: set[str] | None = None, hinted: set[str] | frozenset = frozenset()) -> list[str]:
+    """What to do next: the first unfinished item (among `only`, if given), its hint unless it was
+    shown already (`hinted`), and the command that checks it. When every item of this run (`ran`)
+    passes, a line says so first."""
+    lines = []
+    if ran and all(item_status(curriculum.item(i), results) == PASSED for i in sorted(ran) if _known(curriculum, i)):
+        lines.append(translate("{items}: passed", lang, items=", ".join(sorted(ran))))
+    item = (next_item(curriculum, results, ran) if ran else None) or next_item(curriculum, results, only)
     if item is None:
-        return [msg("all_passed", lang)]
-    lines = [f"{msg('next', lang)}: {item.id} {item.title(lang)} [{msg(item_status(item, results), lang)}]"]
-    if item.hint:
+        lines.append(translate("every item of this run passes", lang) if only is not None
+                     else msg("all_passed", lang))
+        return lines
+    lines.append(f"{msg('next', lang)}: {item.id} {item.title(lang)} [{msg(item_status(item, results), lang)}]")
+    if item.hint and item.id not in hinted:
         lines.append(f"  {msg('hint', lang)}: {item.hint(lang)}")
     lines.append(f"  {msg('rerun', lang)}: {rerun_command(curriculum, item)}")
+    return lines
+
+
+def _known(curriculum: Curriculum, item_id: str) -> bool:
+    return any(i.id == item_id for i in curriculum.items)
+
+
+def not_started_lines(curriculum: Curriculum, results: list[CheckResult], lang: str, only: set[str]) -> list[str]:
+    """One line per item of `only` that is not started, with the first check's reason."""
+    lines = []
+    for item in curriculum.items:
+        if item.id not in only or item_status(item, results) != NOT_STARTED:
+            continue
+        reason = next((r.output.splitlines()[0] for r in results if r.item == item.id and r.output), "")
+        lines.append(f"[{msg(NOT_STARTED, lang)}] {item.id} {item.title(lang)}" + (f" — {reason}" if reason else ""))
     return lines
 
 
