@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import numbers
 import os
 
 import httpx2
@@ -31,6 +32,14 @@ SCENE = DATA / SCENARIOS["image"]
 TRUTH = json.loads((DATA / SCENARIOS["boxes"]).read_text(encoding="utf-8"))
 MIN_IOU = 0.5
 FAKE_KEY = "sk-dlgrade-replay-not-a-real-key"
+OFFICIAL_API = "https://api.openai.com/v1"
+PROXY = "https://llm-proxy.lab.example/v1"
+# The retries make_client() promises; text_chat_rate_limited.yaml answers 429 this many times.
+MIN_RETRIES = 2
+# Errors no retry fixes (synthetic cassettes): the learner's function must let them through.
+API_ERRORS = {"text_chat_unauthorized.yaml": 401, "text_responses_region_blocked.yaml": 403,
+              "image_chat_unauthorized.yaml": 401, "image_responses_region_blocked.yaml": 403,
+              "grounding_unauthorized.yaml": 401}
 
 pytestmark = [pytest.mark.block_network, pytest.mark.time_limit(20)]
 
@@ -58,7 +67,8 @@ def ex3(target):
 class Replay:
     """A client for the learner's functions that keeps every request it sends and answer it gets."""
 
-    def __init__(self, api_key: str):
+    def __init__(self, api_key: str, cassette):
+        self.cassette = cassette
         self.sent: list[httpx2.Request] = []
         self.received: list[dict] = []
         self.client = openai.OpenAI(api_key=api_key, max_retries=0, http_client=httpx2.Client(
@@ -68,9 +78,27 @@ class Replay:
         response.read()
         self.received.append(response.json())
 
+    def request(self) -> dict:
+        """The JSON body of the last request that got a recorded answer."""
+        self.answer()
+        return json.loads(self.sent[-1].content)
+
+    def answer(self) -> dict:
+        """The last recorded answer the client received; a learner-facing failure when there is none."""
+        if self.received:
+            return self.received[-1]
+        if not self.sent:
+            fail("no request reached the recorded API through the `client` the check passed in",
+                 hint="send every request with the client argument, not a client of your own; and do not "
+                      "catch exceptions around the call: the error says what went wrong")
+        last = self.sent[-1]
+        why = replay.unanswered(last.method, str(last.url), last.content, self.cassette)
+        fail(f"your request got no recorded answer ({why}), and your code caught the error instead of "
+             "letting it through", hint="remove the try/except around the API call to see the error")
+
     def answer_text(self) -> str:
         """The text of the last answer (chat completion or Responses API object)."""
-        body = self.received[-1]
+        body = self.answer()
         if "choices" in body:
             return body["choices"][0]["message"]["content"]
         return "".join(part["text"] for item in body["output"] for part in item.get("content", [])
@@ -89,7 +117,7 @@ def default_cassette_name(request) -> str:
 @pytest.fixture
 def api(vcr, record_mode) -> Replay:
     # Re-recording (--record-mode=rewrite) talks to the real API with the instructor's key.
-    return Replay(FAKE_KEY if record_mode == "none" else os.environ["OPENAI_API_KEY"])
+    return Replay(FAKE_KEY if record_mode == "none" else os.environ["OPENAI_API_KEY"], vcr)
 
 
 def iou(a, b) -> float:
@@ -147,6 +175,29 @@ def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environme
 
 
 @pytest.mark.item("ex3.1")
+@pytest.mark.parametrize("given,environment,base_url", [
+    ("sk-dlgrade-given", "sk-dlgrade-environment", None),
+    (None, "sk-dlgrade-environment", None),
+    ("sk-dlgrade-given", None, PROXY),
+], ids=["key-argument", "key-from-environment", "base-url"])
+def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, base_url):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    if environment is not None:
+        monkeypatch.setenv("OPENAI_API_KEY", environment)
+    call = f"make_client({given!r}" + (f", base_url={base_url!r})" if base_url else ")")
+    client = ex3.make_client(given, base_url=base_url)
+    expect_type(client, openai.OpenAI, "make_client()'s return value")
+    situation = f"{call} with OPENAI_API_KEY={environment!r}"
+    expect(client.api_key == (given or environment), f"{situation}: the client's API key",
+           expected=given or environment, got=client.api_key,
+           hint="the api_key argument wins; OPENAI_API_KEY only when it is None; never a key written in the code")
+    expect(str(client.base_url).rstrip("/") == (base_url or OFFICIAL_API), f"{situation}: the client's base URL",
+           expected=base_url or OFFICIAL_API, got=str(client.base_url),
+           hint="pass base_url on to openai.OpenAI(base_url=...)")
+
+
+@pytest.mark.item("ex3.1")
 @pytest.mark.default_cassette("text_chat_rate_limited.yaml")
 @pytest.mark.vcr
 def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
@@ -156,10 +207,45 @@ def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
     try:
         answer = ex3.complete_text(client, SCENARIOS["text_prompt"])
     except openai.RateLimitError:
-        fail("an HTTP 429 (rate limit) was not retried", hint="keep the client's retries (max_retries >= 1)")
-    expect(vcr.play_count == 2, "the request should be sent again after the 429", expected="2 requests",
-           got=f"{vcr.play_count}")
+        fail(f"{MIN_RETRIES} HTTP 429 (rate limit) answers in a row were not retried past",
+             expected=f"{MIN_RETRIES + 1} requests", got=f"{vcr.play_count}",
+             hint=f"make the client retry at least {MIN_RETRIES} times: openai.OpenAI(..., max_retries={MIN_RETRIES})"
+                  " or more")
+    expect(vcr.play_count == MIN_RETRIES + 1, f"the request should be sent again after each of the {MIN_RETRIES} 429s",
+           expected=f"{MIN_RETRIES + 1} requests", got=f"{vcr.play_count}")
     expect(isinstance(answer, str) and "residual" in answer, "the retried request's answer", got=answer)
+
+
+def expect_api_error_propagates(call, what: str, status: int) -> None:
+    """`call` meets an HTTP `status` error from the API; it must raise it (wrapped is fine), not hide it."""
+    try:
+        value = call()
+    except (NotImplementedError, AssertionError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - looking for openai's error in what the learner raised
+        if replay.explain(exc):
+            raise
+        chain, seen = exc, set()
+        while chain is not None and id(chain) not in seen:
+            if isinstance(chain, openai.APIStatusError):
+                return
+            seen.add(id(chain))
+            chain = chain.__cause__ or chain.__context__
+        fail(f"{what}: the API answered HTTP {status}; your code raised something else",
+             expected=f"openai.APIStatusError (HTTP {status})", got=f"{type(exc).__name__}: {exc}",
+             hint="let openai's exception propagate (or raise yours `from` it)")
+    fail(f"{what}: the API answered HTTP {status} and your function returned as if it had an answer",
+         expected=f"openai.APIStatusError (HTTP {status}) raised", got=value,
+         hint="do not wrap the call in try/except: an empty answer hides a wrong key or a blocked region")
+
+
+@pytest.mark.item("ex3.1")
+@pytest.mark.parametrize("function,cassette", [("complete_text", "text_chat_unauthorized.yaml"),
+                                               ("respond_text", "text_responses_region_blocked.yaml")])
+@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+def test_text_api_errors_propagate(ex3, api, function, cassette):
+    expect_api_error_propagates(lambda: getattr(ex3, function)(api.client, SCENARIOS["text_prompt"]),
+                                f"{function}()", API_ERRORS[cassette])
 
 
 # ---------------------------------------------------------------- ex3.2 image question
@@ -188,7 +274,7 @@ def test_image_question_chat_completions(ex3, api):
     answer = ex3.ask_about_image(api.client, SCENE, SCENARIOS["image_question"])
     expect(answer == api.answer_text(), "ask_about_image() must return the answer's text",
            expected=api.answer_text(), got=answer)
-    parts = json.loads(api.sent[-1].content)["messages"][0]["content"]
+    parts = api.request()["messages"][0]["content"]
     image = replay.decode_data_url(parts[1]["image_url"]["url"])
     expect(image is not None and image.same_as(replay.decode_data_url(
         "data:image/png;base64," + base64.b64encode(SCENE.read_bytes()).decode())),
@@ -202,6 +288,16 @@ def test_image_question_responses_api(ex3, api):
     answer = ex3.respond_about_image(api.client, SCENE, SCENARIOS["image_question"])
     expect(answer == api.answer_text(), "respond_about_image() must return the response's output text",
            expected=api.answer_text(), got=answer)
+
+
+@pytest.mark.item("ex3.2")
+@pytest.mark.parametrize("function,cassette", [("ask_about_image", "image_chat_unauthorized.yaml"),
+                                               ("respond_about_image", "image_responses_region_blocked.yaml")])
+@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+def test_image_api_errors_propagate(ex3, api, function, cassette):
+    expect_api_error_propagates(
+        lambda: getattr(ex3, function)(api.client, SCENE, SCENARIOS["image_question"]),
+        f"{function}()", API_ERRORS[cassette])
 
 
 # ---------------------------------------------------------------- ex3.3 grounding
@@ -219,7 +315,7 @@ def test_parse_box_converts_to_pixels(ex3, width, height, corners):
     if normalised[2] <= normalised[0] or normalised[3] <= normalised[1]:
         return
     box = ex3.parse_box(json.dumps({"found": True, "box_2d": normalised}), width, height)
-    expect(isinstance(box, tuple) and len(box) == 4, "parse_box() returns (x_min, y_min, x_max, y_max)", got=box)
+    expect_box_of_ints(box)
     slack = max(width, height) / 1000 + 1
     off = max(abs(a - b) for a, b in zip(box, true_box))
     expect(off <= slack, f"box_2d {normalised} in a {width}x{height} image is pixel box "
@@ -227,11 +323,37 @@ def test_parse_box_converts_to_pixels(ex3, width, height, corners):
            hint="x scales with the width, y with the height; the model's coordinates run to 1000")
 
 
+def expect_box_of_ints(box) -> None:
+    expect(isinstance(box, (tuple, list)) and len(box) == 4,
+           "parse_box() returns the four numbers (x_min, y_min, x_max, y_max)", got=box)
+    expect(all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in box),
+           "parse_box() returns whole pixels", expected="four ints", got=box,
+           hint="round() each coordinate after scaling")
+
+
+@pytest.mark.item("ex3.3")
+@pytest.mark.parametrize("normalised,floor,ceiling", [
+    ([-8, 12.6, 1004, 1012], (0, 6, 640, 480), (0, 6, 640, 480)),
+    ([250.4, 100.5, 749.6, 899.5], (159, 47, 479, 431), (161, 49, 481, 433)),
+], ids=["outside-the-image", "floats"])
+def test_parse_box_rounds_and_clips(ex3, normalised, floor, ceiling):
+    answer = json.dumps({"found": True, "box_2d": normalised})
+    box = ex3.parse_box(answer, 640, 480)
+    expect_box_of_ints(box)
+    expect(all(low <= v <= high for v, low, high in zip(box, floor, ceiling)),
+           f"parse_box({answer!r}, 640, 480): a box inside the 640x480 image",
+           expected=floor if floor == ceiling else f"{floor} (within a pixel)", got=box,
+           hint="scale, round, then clip x to 0..width and y to 0..height")
+
+
 @pytest.mark.item("ex3.3")
 @pytest.mark.parametrize("answer", [None, "", "Sure! The circle is on the left.", '{"found": false, "box_2d": []}',
+                                    '{"found": false, "box_2d": [109, 229, 390, 480]}',
+                                    "The red circle is at [109, 229, 390, 480].",
                                     '{"found": true, "box_2d": [10, 20]}',
                                     '{"found": true, "box_2d": [500, 20, 100, 90]}'],
-                         ids=["none", "empty", "prose", "not-found", "short", "inverted"])
+                         ids=["none", "empty", "prose", "not-found", "not-found-with-box", "prose-with-numbers",
+                              "short", "inverted"])
 def test_parse_box_rejects_bad_answers(ex3, answer):
     try:
         box = ex3.parse_box(answer, 640, 480)
@@ -250,7 +372,7 @@ def test_parse_box_rejects_bad_answers(ex3, answer):
 @pytest.mark.vcr(match_on=("method", "scheme", "host", "path", "openai_grounding"))
 def test_locate_object_box_in_pixels(ex3, api, name, cassette):
     box = ex3.locate_object(api.client, SCENE, name)
-    body = json.loads(api.sent[-1].content)
+    body = api.request()
     texts = json.dumps(body.get("messages", []), ensure_ascii=False)
     expect(name in texts, f"the request must name the object ({name!r})")
     truth = TRUTH["boxes"][name]
@@ -276,6 +398,14 @@ def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassett
             raise
         fail(f"a {case} answer should raise GroundingError", got=f"{type(exc).__name__}: {exc}")
     fail(f"a {case} answer should raise GroundingError", got=box)
+
+
+@pytest.mark.item("ex3.3")
+@pytest.mark.default_cassette("grounding_unauthorized.yaml")
+@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+def test_locate_object_api_error_propagates(ex3, api):
+    expect_api_error_propagates(lambda: ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0]),
+                                "locate_object()", API_ERRORS["grounding_unauthorized.yaml"])
 
 
 @pytest.mark.item("ex3.3")

@@ -2,15 +2,17 @@
 
 vcrpy's default matchers ignore the body, so an image question would silently replay
 the text answer. The matchers here compare the JSON body semantically:
-- key order does not matter, and API defaults (n=1, temperature=1, stream=false,
-  detail="auto", ...) are the same as leaving the key out;
+- key order does not matter, and API defaults (n=1, stream=false, detail="auto", ...) are
+  the same as leaving the key out;
+- sampling and length settings (temperature, top_p, seed, max_tokens, ...) are the learner's
+  choice: they change how the answer is drawn, not what is asked, so they are ignored;
 - a plain string message content equals a one-text-part content list (Chat Completions
   and Responses API alike), and a Responses `input` string equals one user message;
 - a `data:` image URL is compared by its decoded pixels, so re-encoding the same image
   (PNG from Pillow instead of the file's bytes) still matches; a JPEG of it matches when
   the pixels are within a small mean error.
 When nothing matches, `explain()` names the first difference in one line, e.g.
-`model differs: recorded "gpt-4o", yours "gpt-4o-mini"`.
+`model differs: recorded "gpt-4o", yours "gpt-4o-mini"`, or `an extra system message: ...`.
 """
 from __future__ import annotations
 
@@ -24,12 +26,19 @@ from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.matchers import get_matchers_results
+from vcr.request import Request
 
 # Values the API assumes when a key is absent; sending them explicitly changes nothing.
 API_DEFAULTS = {
-    "n": 1, "temperature": 1, "top_p": 1, "stream": False, "presence_penalty": 0, "frequency_penalty": 0,
+    "n": 1, "stream": False, "presence_penalty": 0, "frequency_penalty": 0,
     "logprobs": False, "parallel_tool_calls": True, "detail": "auto", "strict": False,
 }
+# Top-level request keys a learner may set to any value: sampling and answer length. The
+# recorded answer stands for any draw, so they never decide whether a request matches.
+HARMLESS_KEYS = ("temperature", "top_p", "seed", "max_tokens", "max_completion_tokens", "max_output_tokens")
+# Roles that carry instructions rather than the user's question.
+SYSTEM_ROLES = ("system", "developer")
 # Mean absolute pixel difference (0-255 scale) below which two images count as the same
 # picture: a quality-95 JPEG of the exercise scene differs from the PNG by about 1.
 IMAGE_TOLERANCE = 4.0
@@ -104,8 +113,11 @@ def canonical_body(body: bytes | str | None, path: str) -> object:
     except (ValueError, UnicodeDecodeError):
         return body
     api = "responses" if path.rstrip("/").endswith("/responses") else "chat"
-    if api == "responses" and isinstance(data, dict) and isinstance(data.get("input"), str):
-        data["input"] = [{"role": "user", "content": data["input"]}]
+    if isinstance(data, dict):
+        for key in HARMLESS_KEYS:
+            data.pop(key, None)
+        if api == "responses" and isinstance(data.get("input"), str):
+            data["input"] = [{"role": "user", "content": data["input"]}]
     return normalise(data, api=api)
 
 
@@ -127,11 +139,15 @@ def grounding_view(canonical: object) -> object:
 
     collect(canonical.get("messages", canonical.get("input")))
     response_format = canonical.get("response_format") or {}
+    json_schema = response_format.get("json_schema") or {}
     return {
         "model": canonical.get("model"),
         "images": images,
         "response_format.type": response_format.get("type"),
-        "response_format.json_schema.schema": (response_format.get("json_schema") or {}).get("schema"),
+        "response_format.json_schema.schema": json_schema.get("schema"),
+        # Without strict the model may leave the schema (no box, a string box): the API only
+        # promises the schema in strict mode.
+        "response_format.json_schema.strict": json_schema.get("strict", API_DEFAULTS["strict"]),
     }
 
 
@@ -180,9 +196,31 @@ def _path_of(request) -> str:
     return urlsplit(request.uri).path
 
 
+def _instructions(canonical: object) -> list[str]:
+    """The system-like parts of a request: `instructions=` and system/developer messages, described."""
+    if not isinstance(canonical, dict):
+        return []
+    found = [f"instructions={_show(canonical['instructions'])}"] if "instructions" in canonical else []
+    messages = canonical.get("messages", canonical.get("input"))
+    for message in messages if isinstance(messages, list) else []:
+        if isinstance(message, dict) and message.get("role") in SYSTEM_ROLES:
+            found.append(f"a {message['role']} message {_show(message.get('content'))}")
+    return found
+
+
+def extra_instructions(recorded: object, yours: object) -> str | None:
+    """'an extra system message: ...' when yours adds instructions the recording does not have."""
+    had, sent = _instructions(recorded), _instructions(yours)
+    if len(sent) > len(had):
+        return (f"an extra system message: the recorded request has {len(had) or 'none'}, yours sends "
+                f"{sent[len(had)]}; send only what the exercise asks for")
+    return None
+
+
 def openai_body(r1, r2) -> None:
     """vcrpy matcher: the JSON bodies mean the same request (raises AssertionError otherwise)."""
-    diff = first_difference(canonical_body(_body_of(r2), _path_of(r2)), canonical_body(_body_of(r1), _path_of(r1)))
+    recorded, yours = canonical_body(_body_of(r2), _path_of(r2)), canonical_body(_body_of(r1), _path_of(r1))
+    diff = extra_instructions(recorded, yours) or first_difference(recorded, yours)
     if diff:
         raise AssertionError(diff)
 
@@ -233,10 +271,31 @@ def _explain_vcr(exc: CannotOverwriteExistingCassetteException) -> str:
         return f"no recording for this check ({getattr(exc.cassette, '_path', '?')} is missing)"
     mine = exc.failed_request
     for recorded, _succeeded, failed in getattr(exc, "similar_requests", []):
-        names = [name for name, _message in failed]
-        if any(name in ENDPOINT_MATCHERS for name in names):
-            return (f"endpoint differs: recorded {recorded.method} {urlsplit(recorded.uri).path}, "
-                    f"yours {mine.method} {urlsplit(mine.uri).path}")
         if failed:
-            return str(failed[0][1]).strip().splitlines()[0]
+            return _why_not(recorded, failed, mine)
     return f"nothing recorded resembles your request ({mine.method} {urlsplit(mine.uri).path})"
+
+
+def _why_not(recorded, failed: list[tuple[str, object]], mine) -> str:
+    """One line from vcrpy's (matcher name, message) failures of `mine` against `recorded`."""
+    if any(name in ENDPOINT_MATCHERS for name, _message in failed):
+        return (f"endpoint differs: recorded {recorded.method} {urlsplit(recorded.uri).path}, "
+                f"yours {mine.method} {urlsplit(mine.uri).path}")
+    return str(failed[0][1]).strip().splitlines()[0]
+
+
+def unanswered(method: str, uri: str, body: bytes | None, cassette) -> str:
+    """Why `cassette` has no answer for this request, in one line.
+
+    For a check whose learner code caught the error vcrpy raised (and so hid it): the
+    request is compared again with the recorded ones, the way vcrpy compares them; a
+    difference in the body is more telling than another recording's endpoint.
+    """
+    mine = Request(method, uri, body, {})
+    reasons = []
+    for recorded in cassette.requests:
+        _matched, failed = get_matchers_results(mine, recorded, cassette._match_on)
+        if not failed:
+            return "the API was called more often than the check expects"
+        reasons.append((any(name in ENDPOINT_MATCHERS for name, _m in failed), _why_not(recorded, failed, mine)))
+    return min(reasons)[1] if reasons else "nothing is recorded for this check"

@@ -1,7 +1,13 @@
 """Exercise 3: gpt-4o through the OpenAI API.
 
-Every function takes an `openai.OpenAI` client, so the same code runs against the real
-API (with your key) and against the recorded answers the checks replay.
+Every function takes an `openai.OpenAI` client and sends its requests through that client, so
+the same code runs against the real API (with your key) and against the recorded answers the
+checks replay. Do not make a client of your own inside these functions.
+
+Errors from the API (`openai.APIError`: a wrong key, a region the API does not serve, a rate
+limit still there after the retries) propagate to the caller: never catch them and return an
+empty answer, which hides what went wrong. Sampling and length settings (temperature, top_p,
+seed, max_tokens, ...) are yours to choose; the model, the messages and the images are not.
 
 Run the checks: `pytest checks/test_ex3.py` (add `--lang zh` for Chinese hints).
 """
@@ -48,11 +54,14 @@ def make_client(api_key: str | None = None, *, base_url: str | None = None) -> o
     """Return an `openai.OpenAI` client ready for the calls below.
 
     Args:
-        api_key: the key to use; when None, read it from the OPENAI_API_KEY environment variable.
-        base_url: an OpenAI-compatible endpoint (a lab proxy); None means the official API.
+        api_key: the key to use (it wins over OPENAI_API_KEY); when None, read it from the
+            OPENAI_API_KEY environment variable.
+        base_url: an OpenAI-compatible endpoint (a lab proxy) the client sends its requests
+            to; None means the official API.
 
     Returns:
-        A client that retries transient errors (HTTP 429 rate limits, 5xx) at least twice.
+        A client with that key and base URL that retries transient errors (HTTP 429 rate
+        limits, 5xx) at least twice (`max_retries` >= 2).
 
     Raises:
         MissingAPIKeyError: before any request, when no key is given and OPENAI_API_KEY is
@@ -65,8 +74,8 @@ def make_client(api_key: str | None = None, *, base_url: str | None = None) -> o
 def complete_text(client: openai.OpenAI, prompt: str, *, model: str = MODEL) -> str:
     """One text generation through the Chat Completions API.
 
-    Send `prompt` as the single user message to `model` and return the text of the
-    first choice (a `str`, not the response object).
+    Send `prompt` as the single user message to `model` (no system message) and return the
+    text of the first choice (a `str`, not the response object). API errors propagate.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -74,7 +83,8 @@ def complete_text(client: openai.OpenAI, prompt: str, *, model: str = MODEL) -> 
 def respond_text(client: openai.OpenAI, prompt: str, *, model: str = MODEL) -> str:
     """The same generation through the Responses API (`client.responses.create`).
 
-    Send `prompt` as the input and return the response's text.
+    Send `prompt` as the input (no `instructions=`) and return the response's text. API
+    errors propagate.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -93,7 +103,7 @@ def ask_about_image(client: openai.OpenAI, image_path: str | Path, question: str
 
     Send one user message whose content has two parts: the question as a text part, then
     the image as an `image_url` part holding the data URL of `image_path`. Return the
-    answer's text.
+    answer's text. API errors propagate.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -102,7 +112,7 @@ def respond_about_image(client: openai.OpenAI, image_path: str | Path, question:
     """The same question through the Responses API.
 
     One user input item whose content is an `input_text` part (the question) then an
-    `input_image` part (the data URL). Return the response's text.
+    `input_image` part (the data URL). Return the response's text. API errors propagate.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -112,15 +122,18 @@ def parse_box(answer: str | None, width: int, height: int) -> tuple[int, int, in
 
     Args:
         answer: the message content, JSON following BOX_SCHEMA: {"found": bool,
-            "box_2d": [x_min, y_min, x_max, y_max]} with coordinates normalised to 0..1000.
+            "box_2d": [x_min, y_min, x_max, y_max]} with coordinates normalised to 0..1000
+            (a model may answer a little outside 0..1000, or with floats).
         width, height: the original image's size in pixels.
 
     Returns:
-        (x_min, y_min, x_max, y_max) in pixels, rounded to int, clipped to the image.
+        (x_min, y_min, x_max, y_max) in pixels: four ints (rounded, not cut), clipped to
+        0..width and 0..height. A tuple or a list.
 
     Raises:
-        GroundingError: the answer is empty, not JSON, not shaped like BOX_SCHEMA, says
-            the object was not found, or has x_max <= x_min or y_max <= y_min.
+        GroundingError: the answer is empty, not JSON (prose, even prose with numbers in it),
+            not shaped like BOX_SCHEMA, says the object was not found ("found": false),
+            or has x_max <= x_min or y_max <= y_min.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -131,10 +144,12 @@ def locate_object(client: openai.OpenAI, image_path: str | Path, object_name: st
 
     Send the image (data URL) with an instruction that names `object_name` and asks for
     its bounding box, and ask for structured output: `response_format` of type
-    "json_schema" with `BOX_SCHEMA` (strict). Then convert the answer with parse_box().
+    "json_schema" whose json_schema has `"schema": BOX_SCHEMA` and `"strict": True` (without
+    strict the model may leave the schema). Then convert the answer with parse_box().
 
     Raises:
         GroundingError: the model refused (`message.refusal` is set), or parse_box() failed.
+        openai.APIError: the API itself failed; let it propagate.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
