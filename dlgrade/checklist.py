@@ -4,13 +4,25 @@ Lines `- [ ]` / `- [x]` under the checklist's headings map to curriculum items b
 the k-th checklist line under "### linux..." is the k-th linux item, under "### 论文..." the
 k-th paper item, under "#### Exercise N" the k-th item of exercise N. Only the part before the
 English rendering is read.
+
+`dlgrade checklist init PATH` writes the learner's own copy with every box cleared (the copy in
+docs/curriculum.md carries its author's ticks, which are not the learner's).
 """
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from pathlib import Path
 
+from dlgrade import curriculum as curriculum_mod
 from dlgrade.curriculum import Curriculum
+from dlgrade.i18n import set_lang, tr
+from dlgrade.paths import REPO_ROOT
+
+AUTHOR_CHECKLIST = REPO_ROOT / "docs" / "curriculum.md"
+CHECKLIST_START = "## 学习清单"
+ENGLISH_START = "## English rendering"
 
 LINE = re.compile(r"^(\s*- \[)([ xX])(\] .*)$")
 
@@ -28,7 +40,7 @@ def locate(lines: list[str], curriculum: Curriculum) -> dict[int, str]:
     """Line number -> item id for every checklist line the curriculum knows."""
     found, counters, section = {}, {}, None
     for number, line in enumerate(lines):
-        if line.startswith("## English rendering"):
+        if line.startswith(ENGLISH_START):
             break
         heading = _section_of_heading(line)
         if heading is not None:
@@ -61,3 +73,54 @@ def update(path: Path, curriculum: Curriculum, passed: set[str]) -> list[str]:
             newly.append(item)
     path.write_text("\n".join(lines) + ("\n" if text.endswith("\n") else ""), encoding="utf-8")
     return newly
+
+
+def blank(curriculum: Curriculum, source: Path = AUTHOR_CHECKLIST) -> str:
+    """A checklist with every box cleared: the author's checklist part, or one built from curriculum.toml."""
+    if source.exists():
+        text = source.read_text(encoding="utf-8")
+        start = text.find(CHECKLIST_START)
+        end = text.find(ENGLISH_START)
+        body = text[start if start >= 0 else 0: end if end >= 0 else len(text)]
+    else:
+        lines = [CHECKLIST_START, ""]
+        for section in curriculum.sections:
+            heading = {"linux": "### linux", "paper": "### 论文"}.get(section.id)
+            match = re.fullmatch(r"ex(\d+)", section.id)
+            if heading is None and match is None:
+                continue
+            lines += [heading or f"#### Exercise {match.group(1)}: {section.title('zh')}", ""]
+            lines += [f"- [ ] {item.title('zh')}" for item in curriculum.items_of(section.id)] + [""]
+        body = "\n".join(lines)
+    cleared = [f"{m.group(1)} {m.group(3)}" if (m := LINE.match(line)) else line for line in body.splitlines()]
+    return "# " + tr("My learning checklist") + "\n\n" + "\n".join(cleared).rstrip() + "\n"
+
+
+class ChecklistError(Exception):
+    """A checklist file that cannot be read: said in one line, before any check runs."""
+
+
+def require(path: Path | None) -> None:
+    if path is not None and not Path(path).is_file():
+        raise ChecklistError(tr("checklist {path} does not exist; create yours with: dlgrade checklist init {path}",
+                                path=path))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    init = sub.add_parser("init", help=tr("write your own checklist, every box cleared"))
+    init.add_argument("path", type=Path, help=tr("where to write it, e.g. my-curriculum.md"))
+    init.add_argument("--force", action="store_true", help=tr("overwrite an existing file"))
+    init.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    set_lang(args.lang)
+    if args.path.exists() and not args.force:
+        print(tr("{path} exists already; keep it, or add --force to overwrite it", path=args.path), file=sys.stderr)
+        return 2
+    args.path.parent.mkdir(parents=True, exist_ok=True)
+    args.path.write_text(blank(curriculum_mod.load()), encoding="utf-8")
+    print(tr("wrote {path}: every box cleared. `dlgrade report --update {path}` ticks what your checks pass; "
+             "tick the self-assessed items yourself.", path=args.path))
+    return 0

@@ -164,9 +164,8 @@ class CheckFailure(AssertionError):
                 lines = [f"{what}: {detail[0]}"]
             else:
                 lines += detail
-        if hint:
-            lines.append(hint)
-        super().__init__("\n".join(lines))
+        self.detail = "\n".join(lines)  # the message without the hint (the harness labels the hint itself)
+        super().__init__(self.detail + (f"\n{hint}" if hint else ""))
 
 
 def fail(what: str, *, expected: object = MISSING, got: object = MISSING, hint: str | None = None) -> None:

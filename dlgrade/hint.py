@@ -1,17 +1,21 @@
-"""`dlgrade hint ITEM`: what an item asks, where to write it, how to check it."""
+"""`dlgrade hint ITEM|EXERCISE`: what an item asks, where to write it, how to check it."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from dlgrade import curriculum as curriculum_mod
-from dlgrade import render
+from dlgrade import render, store
 from dlgrade.curriculum import Curriculum, Item
+from dlgrade.i18n import set_lang, tr
 from dlgrade.messages import msg
+from dlgrade.results import CheckResult, item_status
 
 
-def describe(curriculum: Curriculum, item: Item, lang: str) -> list[str]:
+def describe(curriculum: Curriculum, item: Item, lang: str, results: list[CheckResult] | None = None) -> list[str]:
     section = curriculum.section(item.section)
-    lines = [f"{item.id} {item.title(lang)}"]
+    status = f" [{msg(item_status(item, results), lang)}]" if results is not None and item.kind == "code" else ""
+    lines = [f"{item.id} {item.title(lang)}{status}"]
     if item.hint:
         lines.append(f"  {msg('hint', lang)}: {item.hint(lang)}")
     if item.kind == "self":
@@ -25,16 +29,23 @@ def describe(curriculum: Curriculum, item: Item, lang: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("item", help="an item id, e.g. ex2.5")
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
+    parser.add_argument("item", help=tr("an item (ex2.5) or an exercise (ex2: each of its items)"))
+    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
+                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = set_lang(args.lang)
     curriculum = curriculum_mod.load()
-    try:
-        item = curriculum.item(args.item)
-    except KeyError as exc:
-        print(exc.args[0])
-        return 2
-    print("\n".join(describe(curriculum, item, curriculum_mod.detect_lang(args.lang))))
+    results = store.read_results(store.LAST_RESULTS)
+    items = curriculum.items_of(args.item) if "." not in args.item else []
+    if not items:
+        try:
+            items = [curriculum.item(args.item)]
+        except KeyError:
+            known = ", ".join(s.id for s in curriculum.sections)
+            print(tr("no item or exercise {name}; exercises and sections: {known}", name=args.item, known=known),
+                  file=sys.stderr)
+            return 2
+    print("\n".join(line for item in items for line in describe(curriculum, item, lang, results)))
     return 0

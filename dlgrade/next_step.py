@@ -1,32 +1,45 @@
-"""`dlgrade next`: the first unfinished item, what to open and what to run (from the last results)."""
+"""`dlgrade next`: the first unfinished item, what to open and what to run (from the recorded results).
+
+Every check run records its results (dlgrade/store.py), so `next` reads them and runs nothing;
+`--fresh` first reruns the check files that changed, as `dlgrade report` does.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from dlgrade import curriculum as curriculum_mod
-from dlgrade import hint, render, report
+from dlgrade import hint, render, report, store
+from dlgrade.i18n import set_lang, tr
 from dlgrade.messages import msg
 from dlgrade.results import TODO, item_status
+from dlgrade.targets import Target, resolve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
-    parser.add_argument("--fresh", action="store_true", help="rerun the checks instead of reading the last results")
+    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
+                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    parser.add_argument("--fresh", action="store_true",
+                        help=tr("rerun the checks that changed first, instead of reading the recorded results"))
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = set_lang(args.lang)
     curriculum = curriculum_mod.load()
-    lang = curriculum_mod.detect_lang(args.lang)
-    if args.fresh or not report.LAST_RESULTS.exists():
-        report.run_checks("exercises", report.LAST_RESULTS, lang, show_progress=sys.stderr.isatty())
-    results = report.read_results(report.LAST_RESULTS)
+    if args.fresh:
+        target = Target(resolve("exercises"))
+        report.run_checks("exercises", report.stale_check_files(target, store.LAST_RESULTS, lang),
+                          store.LAST_RESULTS, lang)
+    elif not store.LAST_RESULTS.exists():
+        print(tr("no recorded results yet: every item counts as not started "
+                 "(`dlgrade report` or `dlgrade next --fresh` runs the checks)"), file=sys.stderr)
+    results = store.read_results(store.LAST_RESULTS)
     item = render.next_item(curriculum, results)
     if item is None:
-        done = report.self_assessed_done()
+        done = store.self_assessed_done()
         item = next((i for i in curriculum.items if i.kind == "self" and item_status(i, results, done) == TODO), None)
     if item is None:
         print(msg("all_passed", lang))
         return 0
-    print(f"{msg('next', lang)}: " + "\n".join(hint.describe(curriculum, item, lang)))
+    print(f"{msg('next', lang)}: " + "\n".join(hint.describe(curriculum, item, lang, results)))
     return 0

@@ -263,7 +263,7 @@ def _assertion_message(text: str) -> str:
 
 
 def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
-    """(status, one-paragraph message) for a check that raised."""
+    """(status, one-paragraph message) for a check that raised (a CheckFailure's own hint not included)."""
     exc = excinfo.value
     where = _innermost_in(excinfo.tb, target.root)
     at = f" ({Path(where.filename).name}:{where.lineno} in {where.name})" if where else ""
@@ -280,7 +280,7 @@ def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
     if isinstance(exc, CheckTimeout):
         return FAILED, tr("{message}{at}; an endless loop, or far too slow?", message=exc, at=at)
     if isinstance(exc, CheckFailure):
-        return FAILED, _trim(str(exc))
+        return FAILED, _trim(exc.detail)
     if isinstance(exc, AssertionError):
         return FAILED, _assertion_message(str(exc))
     if where is not None:
@@ -312,11 +312,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         item.user_properties.append(("item", item_id))
     _shorten_sections(report)
 
+    check_hint = None  # a CheckFailure's hint for its own mistake, shown instead of the item's
     if report.skipped and call.excinfo is not None and _innermost_in(call.excinfo.tb, state.target.root):
         report.outcome = "failed"  # a skip raised by the learner's code must not hide a check
         status, message = FAILED, tr("your code called pytest.skip(); checks decide what is skipped")
     elif report.failed and call.excinfo is not None:
         status, message = _classify(call.excinfo, state.target)
+        check_hint = getattr(call.excinfo.value, "hint", None)
     elif report.skipped:
         status, message = SKIPPED, str(call.excinfo.value) if call.excinfo else msg("skipped", state.lang)
     else:
@@ -325,20 +327,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status == NOT_STARTED:
         # Not started is not a failure: pytest's skip outcome (exit status 0), with the reason;
         # the summary shows it as one line per item.
-        item.user_properties.append(("dlgrade_status", status))
-        path, line, _name = item.location
+        line = item.location[1] or 0
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), (line or 0) + 1, f"{msg(NOT_STARTED, state.lang)}: {message}")
+        report.longrepr = (str(item.path), line + 1, f"{msg(NOT_STARTED, state.lang)}: {message}")
     elif report.failed:
-        item.user_properties.append(("dlgrade_status", status))
         # A tuple longrepr is a skip turned into a failure above; pytest cannot print it as one.
         if not state.detailed or isinstance(report.longrepr, tuple):
-            report.longrepr = _learner_text(state, item, item_id, status, message)
+            report.longrepr = _learner_text(state, item, item_id, status, message, check_hint)
+    if check_hint:
+        message = f"{message}\n{msg('hint', state.lang)}: {check_hint}"
     _record(state, item, item_id, report, status, message)
+    if item.nodeid in state.results:
+        # junitxml writes the teardown report's copy of user_properties: the last status wins.
+        item.user_properties[:] = [p for p in item.user_properties if p[0] != "dlgrade_status"]
+        item.user_properties.append(("dlgrade_status", state.results[item.nodeid].status))
     return report
 
 
-def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, status: str, message: str) -> str:
+def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, status: str, message: str,
+                  check_hint: str | None = None) -> str:
     lang = state.lang
     lines = []
     if item_id:
@@ -351,7 +358,9 @@ def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, s
     else:
         entry = None
     lines.append("  " + message.replace("\n", "\n  "))
-    if entry is not None and entry.hint and item_id not in state.hinted:
+    if check_hint:
+        lines.append(f"  {msg('hint', lang)}: {check_hint}")
+    elif entry is not None and entry.hint and item_id not in state.hinted:
         state.hinted.add(item_id)
         lines.append(f"  {msg('hint', lang)}: {entry.hint(lang)}")
     lines.append(f"  {msg('more', lang)}: pytest \"{item.nodeid}\" -v")

@@ -21,9 +21,12 @@ def points_text(score: float, max_score: float) -> str:
     return f"{round(score, 2):g}/{round(max_score, 2):g}"
 
 
+def check_file(curriculum: Curriculum, item: Item) -> str:
+    return item.check or curriculum.section(item.section).check or "checks/"
+
+
 def rerun_command(curriculum: Curriculum, item: Item) -> str:
-    check = item.check or curriculum.section(item.section).check or "checks/"
-    return f"pytest {check} --item {item.id}"
+    return f"pytest {check_file(curriculum, item)} --item {item.id}"
 
 
 def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str] | None = None) -> Item | None:
@@ -95,10 +98,23 @@ def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str
     return table
 
 
+def sections_in_report_order(curriculum: Curriculum) -> list:
+    """Sections with graded items (the exercises) first, then the self-assessed ones, each in curriculum order."""
+    graded = [s for s in curriculum.sections if any(i.kind == "code" for i in curriculum.items_of(s.id))]
+    return graded + [s for s in curriculum.sections if s not in graded]
+
+
+def practice_status(curriculum: Curriculum, item: Item, results: list[CheckResult], lang: str) -> str:
+    """'ex5.1: passed' for a paper whose code item is ex5.1, else ''."""
+    if not item.practice:
+        return ""
+    return f"{item.practice}: {msg(item_status(curriculum.item(item.practice), results), lang)}"
+
+
 def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, self_done: set[str]) -> Group:
-    """One table per section of the whole curriculum, self-assessed items included."""
+    """One table per section of the whole curriculum, exercises first, self-assessed items after."""
     tables = []
-    for section in curriculum.sections:
+    for section in sections_in_report_order(curriculum):
         table = Table(title=section.title(lang), title_justify="left", title_style="bold", show_edge=False,
                       pad_edge=False, expand=True)
         table.add_column(msg("item", lang), no_wrap=True, min_width=8)
@@ -111,6 +127,8 @@ def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, s
             if item.graded:
                 score, max_score = _points(results, {item.id})
                 points = points_text(score, max_score or item.points)
+            elif item.practice:
+                points = escape(practice_status(curriculum, item, results, lang))
             table.add_row(item.id, escape(item.title(lang)),
                           f"[{STATUS_STYLE[status]}]{msg(status, lang)}[/]", points)
         tables.append(table)

@@ -1,8 +1,10 @@
 """`dlgrade report`: the learner's progress over the whole curriculum.
 
-Runs the checks on the target in a subprocess (a crash in the learner's code cannot
-take the report down), merges the self-assessed items ticked in progress.toml, and
-shows per item its status and points, then the next thing to do.
+Incremental: a check file runs again only when something its results depend on changed since
+they were recorded (its exercise files, the check file, its fixtures, the harness, the language:
+dlgrade/store.py); `--full` reruns everything, `--cached` nothing. Checks run in a subprocess (a
+crash in the learner's code cannot take the report down). The self-assessed items ticked in
+progress.toml are merged in; each item shows its status and points, then the next thing to do.
 """
 from __future__ import annotations
 
@@ -11,25 +13,24 @@ import json
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
-
-from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.progress_bar import ProgressBar
 
-from dlgrade import checklist, html_report, render
+from dlgrade import checklist, html_report, render, store
 from dlgrade import curriculum as curriculum_mod
 from dlgrade.curriculum import Curriculum
+from dlgrade.i18n import set_lang, tr
 from dlgrade.messages import msg
 from dlgrade.paths import CHECKS_DIR, REPO_ROOT
-from dlgrade.results import PASSED, DONE, CheckResult, from_gradescope, item_status
+from dlgrade.results import PASSED, DONE, CheckResult, item_status
+from dlgrade.targets import Target, resolve
 
-PROGRESS_FILE = REPO_ROOT / "progress.toml"
-LAST_RESULTS = REPO_ROOT / ".dlgrade" / "last-results.json"
+PROGRESS_FILE = store.PROGRESS_FILE
+LAST_RESULTS = store.LAST_RESULTS
+BAR_WIDTH = 40
 
 
 def ensure_progress_file(curriculum: Curriculum, path: Path = PROGRESS_FILE) -> None:
@@ -44,64 +45,79 @@ def ensure_progress_file(curriculum: Curriculum, path: Path = PROGRESS_FILE) -> 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def self_assessed_done(path: Path = PROGRESS_FILE) -> set[str]:
-    if not path.exists():
-        return set()
-    with open(path, "rb") as f:
-        data = tomllib.load(f)
-    return {item_id for item_id, done in data.get("done", {}).items() if done is True}
+def check_files() -> list[Path]:
+    return sorted(CHECKS_DIR.glob("test_*.py"))
 
 
-def run_checks(target: str, json_path: Path, lang: str, show_progress: bool) -> None:
-    """Run every check on `target`, results to `json_path`; learner output goes nowhere.
+def stale_check_files(target: Target, results_path: Path, lang: str) -> list[Path]:
+    """The check files whose recorded results are missing or were made on other files than now."""
+    recorded = store.fingerprints(results_path, target.label)
+    stale = []
+    for path in check_files():
+        rel = str(path.relative_to(REPO_ROOT))
+        if recorded.get(rel) != {store.fingerprint(path, target.root, lang)}:
+            stale.append(path)
+    return stale
 
-    With `show_progress`, a progress bar follows the plugin's progress file as checks finish.
+
+def run_checks(target: str, files: list[Path], results_path: Path, lang: str, show_progress: bool | None = None) -> None:
+    """Run the checks of `files` on `target`, merging their results into `results_path`.
+
+    Learner output goes nowhere; progress goes to stderr: a bar on a terminal, else one line per check file.
     """
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.unlink(missing_ok=True)
-    progress_path = json_path.with_suffix(".progress.json")
+    if not files:
+        return
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    progress_path = results_path.with_name(results_path.name + ".progress")
     progress_path.unlink(missing_ok=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", str(CHECKS_DIR), "-q", "-p", "no:cacheprovider", "--no-header",
-         "--target", target, "--lang", lang, "--dlgrade-json", str(json_path),
+        [sys.executable, "-m", "pytest", *[str(f) for f in files], "-q", "-p", "no:cacheprovider", "--no-header",
+         "--target", target, "--lang", lang, "--dlgrade-record", str(results_path),
          "--dlgrade-progress", str(progress_path)],
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    if not show_progress:
-        proc.wait()
+    show_progress = sys.stderr.isatty() if show_progress is None else show_progress
+    names = ", ".join(f.name for f in files)
+    print(tr("running the checks of {files} (the others are unchanged since their last run)", files=names),
+          file=sys.stderr)
+    if show_progress:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(target, total=None)
+            while proc.poll() is None:
+                state = _progress(progress_path)
+                if state:
+                    bar.update(task, total=len(state["collected"]), completed=state["done"],
+                               description=(state.get("current") or "").split("::")[-1][:50])
+                time.sleep(0.2)
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"checks on {target}", total=None)
-        while proc.poll() is None:
-            try:
-                state = json.loads(progress_path.read_text())
-                current = (state.get("current") or "").split("::")[-1][:50]
-                bar.update(task, total=len(state["collected"]), completed=state["done"],
-                           description=f"checks on {target}: {current}")
-            except (OSError, ValueError, KeyError):
-                pass
-            time.sleep(0.2)
+    shown = None
+    while proc.poll() is None:
+        state = _progress(progress_path)
+        current = store.check_file_of(state.get("current") or "") if state else None
+        if current and current != shown:
+            shown = current
+            print(f"  {current} ({state['done']}/{len(state['collected'])})", file=sys.stderr, flush=True)
+        time.sleep(0.5)
+
+
+def _progress(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def read_results(json_path: Path) -> list[CheckResult]:
-    if not json_path.exists():
-        return []
-    return from_gradescope(json.loads(json_path.read_text(encoding="utf-8")))
+    return store.read_results(json_path)
 
 
-def summary(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> dict:
-    """Counts behind the progress bar: graded items passed, self-assessed items done."""
-    graded = [i for i in curriculum.items if i.graded]
-    self_items = [i for i in curriculum.items if i.kind == "self"]
-    return {
-        "graded_passed": sum(item_status(i, results) == PASSED for i in graded),
-        "graded_total": len(graded),
-        "self_done": sum(item_status(i, results, self_done) == DONE for i in self_items),
-        "self_total": len(self_items),
-        "score": round(sum(r.score for r in results), 4),
-        "max_score": round(sum(r.max_score for r in results), 4),
-    }
+def results_time_span(results_path: Path) -> tuple[str, str] | None:
+    """(oldest, newest) time at which the shown results were recorded."""
+    times = sorted(t for t in store.recorded_at(results_path).values() if t)
+    if not times:
+        return None
+    return html_report.minutes(times[0]), html_report.minutes(times[-1])
 
 
 def as_json(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> dict:
@@ -116,93 +132,112 @@ def as_json(curriculum: Curriculum, results: list[CheckResult], self_done: set[s
             "checks": [{"nodeid": r.nodeid, "status": r.status, "output": r.output} for r in mine],
         })
     nxt = render.next_item(curriculum, results)
-    return {"summary": summary(curriculum, results, self_done), "items": items,
+    return {"summary": store.summary(curriculum, results, self_done), "items": items,
             "next": None if nxt is None else {"id": nxt.id, "command": render.rerun_command(curriculum, nxt)}}
 
 
 def as_markdown(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> str:
     lines = []
-    for section in curriculum.sections:
+    for section in render.sections_in_report_order(curriculum):
         lines += [f"## {section.title(lang)}", ""]
         for item in curriculum.items_of(section.id):
             status = item_status(item, results, self_done)
             tick = "x" if status in (PASSED, DONE) else " "
             lines.append(f"- [{tick}] `{item.id}` {item.title(lang)} — {msg(status, lang)}")
         lines.append("")
-    s = summary(curriculum, results, self_done)
+    s = store.summary(curriculum, results, self_done)
     lines.append(f"**{msg('points', lang)}: {s['score']:g}/{s['max_score']:g}**")
     lines += [""] + render.next_step_lines(curriculum, results, lang)
     return "\n".join(lines) + "\n"
 
 
-def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> None:
+def text_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
+    """A bar of whole characters, so that nothing after it can run into it."""
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled) + f" {round(100 * done / total) if total else 0:3d}%"
+
+
+def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str,
+                   span: tuple[str, str] | None = None) -> None:
     console = Console(highlight=False)
     console.print(render.item_tables(curriculum, results, lang, self_done))
     console.print()
     console.print(render.exercise_table(curriculum, results, lang))
-    s = summary(curriculum, results, self_done)
+    s = store.summary(curriculum, results, self_done)
     console.print()
-    console.print(f"{msg('progress', lang)}: {s['graded_passed']}/{s['graded_total']} "
-                  f"{msg('items_passed', lang)}, {s['self_done']}/{s['self_total']} {msg('done', lang)}")
-    console.print(ProgressBar(total=max(s["graded_total"], 1), completed=s["graded_passed"], width=60))
+    console.print(f"{tr('graded items passed')}: {s['graded_passed']}/{s['graded_total']}  "
+                  f"{text_bar(s['graded_passed'], s['graded_total'])}")
+    console.print(f"{tr('self-assessed items done')}: {s['self_done']}/{s['self_total']}  "
+                  f"{text_bar(s['self_done'], s['self_total'])}")
+    if span:
+        console.print(escape(tr("results recorded {oldest} – {newest}", oldest=span[0], newest=span[1])))
+    console.print()
     for line in render.next_step_lines(curriculum, results, lang):
         console.print(escape(line))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", default="exercises", help="exercises (default), solutions, or a folder")
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
-    parser.add_argument("--format", choices=("terminal", "markdown", "json", "html"), default="terminal")
-    parser.add_argument("--output", type=Path, default=None, help="write the report here instead of stdout")
-    parser.add_argument("--cached", action="store_true", help="reuse the last results instead of rerunning the checks")
+    parser.add_argument("--target", default="exercises", help=tr("exercises (default), solutions, or a folder"))
+    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
+                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    parser.add_argument("--format", choices=("terminal", "markdown", "json", "html"), default="terminal",
+                        help=tr("terminal (default), markdown, json or html"))
+    parser.add_argument("--output", type=Path, default=None, help=tr("write the report to this file"))
+    parser.add_argument("--cached", action="store_true", help=tr("show the recorded results; run no check"))
+    parser.add_argument("--full", action="store_true", help=tr("rerun every check, changed or not"))
     parser.add_argument("--progress", type=Path, default=PROGRESS_FILE,
-                        help="your self-assessment file (default: progress.toml, created on first run)")
-    parser.add_argument("--results", type=Path, default=LAST_RESULTS, help="where the check results are kept")
+                        help=tr("your self-assessment file (default: progress.toml, created on first run)"))
+    parser.add_argument("--results", type=Path, default=LAST_RESULTS, help=tr("where the check results are kept"))
     parser.add_argument("--checklist", type=Path, default=None,
-                        help="your copy of the curriculum checklist (Markdown): its [x] count as self-assessed done")
+                        help=tr("your copy of the curriculum checklist (Markdown): its [x] count as "
+                                "self-assessed done"))
     parser.add_argument("--update", type=Path, default=None, metavar="CHECKLIST.md",
-                        help="tick [x] in your checklist copy for every code item whose checks pass")
+                        help=tr("tick [x] in your checklist copy for every code item whose checks pass"))
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = set_lang(args.lang)
+    try:
+        checklist.require(args.checklist)
+        checklist.require(args.update)
+    except checklist.ChecklistError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     curriculum = curriculum_mod.load()
-    lang = curriculum_mod.detect_lang(args.lang)
     ensure_progress_file(curriculum, args.progress)
-    history_path = args.results.with_name("history.jsonl")
+    target = Target(resolve(args.target))
+    print(tr("graded folder: {path}", path=target.root), file=sys.stderr)
     if not (args.cached and args.results.exists()):
-        run_checks(args.target, args.results, lang, show_progress=sys.stderr.isatty())
-        fresh = True
-    else:
-        fresh = False
+        files = check_files() if args.full else stale_check_files(target, args.results, lang)
+        run_checks(args.target, files, args.results, lang)
     results = read_results(args.results)
-    done = self_assessed_done(args.progress)
+    done = store.self_assessed_done(args.progress)
     if args.checklist is not None:
         done |= {i for i in checklist.ticked(args.checklist, curriculum) if curriculum.item(i).kind == "self"}
-    if fresh:
-        with open(history_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"time": datetime.now().isoformat(timespec="seconds"), "target": args.target,
-                                **summary(curriculum, results, done)}) + "\n")
     if args.update is not None:
         passed = {i.id for i in curriculum.items if i.graded and item_status(i, results) == PASSED}
         newly = checklist.update(args.update, curriculum, passed)
-        print(f"ticked in {args.update}: {', '.join(newly) or 'nothing new'}", file=sys.stderr)
+        print(tr("ticked in {path}: {items}", path=args.update, items=", ".join(newly) or tr("nothing new")),
+              file=sys.stderr)
+    span = results_time_span(args.results)
     if args.format == "terminal" and args.output is None:
-        print_terminal(curriculum, results, done, lang)
+        print_terminal(curriculum, results, done, lang, span)
         return 0
     if args.format == "json":
-        text = json.dumps(as_json(curriculum, results, done, lang), ensure_ascii=False, indent=1)
+        text = json.dumps({"graded": str(target.root), **as_json(curriculum, results, done, lang)},
+                          ensure_ascii=False, indent=1)
     elif args.format == "html":
-        history = [json.loads(line) for line in history_path.read_text().splitlines()] if history_path.exists() else []
-        page_summary = {**summary(curriculum, results, done),
-                        "generated": datetime.now().isoformat(sep=" ", timespec="minutes")}
-        text = html_report.page(curriculum, results, done, lang, page_summary,
-                                [h for h in history if h.get("target") == args.target], args.target)
+        text = html_report.page(curriculum, results, done, lang, store.summary(curriculum, results, done),
+                                store.read_history(args.results, target.label), args.target,
+                                store.recorded_at(args.results))
     elif args.format == "markdown":
         text = as_markdown(curriculum, results, done, lang)
     else:
         text = render.to_text(render.item_tables(curriculum, results, lang, done))
     if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
+        print(tr("report written to {path}", path=args.output.resolve()))
     else:
         print(text)
     return 0

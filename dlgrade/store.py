@@ -65,7 +65,7 @@ def fingerprint(check_file: Path, target_root: Path, lang: str) -> str:
     digest = hashlib.sha256(lang.encode())
     harness = sorted(HARNESS_DIR.glob("*.py")) + sorted((HARNESS_DIR / "locale").rglob("*.po"))
     for path in depends_on(check_file, target_root) + harness + [REPO_ROOT / "curriculum.toml"]:
-        digest.update(str(path).encode())
+        digest.update(path.name.encode())  # names, not paths: the plugin and `report` spell paths differently
         with open(path, "rb") as f:
             digest.update(hashlib.file_digest(f, "sha256").digest())
     return digest.hexdigest()[:16]
@@ -170,8 +170,7 @@ def section_percentages(curriculum: Curriculum, results: list[CheckResult], self
 
 def append_history(results_path: Path, target: str, entry: dict) -> None:
     with open(history_path(results_path), "a", encoding="utf-8") as f:
-        f.write(json.dumps({"time": datetime.now().astimezone().isoformat(timespec="seconds"), "target": target,
-                            **entry}, ensure_ascii=False) + "\n")
+        f.write(json.dumps({"time": now(), "target": target, **entry}, ensure_ascii=False) + "\n")
 
 
 def read_history(results_path: Path, target: str) -> list[dict]:

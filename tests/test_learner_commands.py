@@ -1,22 +1,24 @@
-"""The learner's loop: hint, next, reset, watch, the checklist update and the HTML report."""
+"""The learner's loop: hint, next, reset, watch, the checklist and the HTML report."""
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from html.parser import HTMLParser
 
-from dlgrade import checklist, curriculum, reset, stubs
-from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
+from dlgrade import checklist, curriculum, reset, stubs, watch
+from dlgrade.paths import CHECKS_DIR, EXERCISES_DIR, FIXTURES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from gradelib import CHECKLIST
 
 
-def dlgrade(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlgrade", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+def dlgrade(*args: str, timeout: float = 600, cwd=REPO_ROOT, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlgrade", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
 
 
 def test_hint_in_both_languages():
@@ -24,6 +26,8 @@ def test_hint_in_both_languages():
     assert "exercises/ex3_openai.py" in english and "pytest checks/test_ex3.py --item ex3.2" in english
     assert "base64" in english and "提示" in chinese
     assert dlgrade("hint", "ex9.9").returncode == 2
+    whole = dlgrade("hint", "ex3", "--lang", "en")  # an exercise, as `reset ex3` takes one
+    assert whole.returncode == 0 and all(f"ex3.{n} " in whole.stdout for n in (1, 2, 3)), whole.stderr
 
 
 def test_reset_an_item_keeps_the_rest_of_the_file(tmp_path):
@@ -58,6 +62,30 @@ def test_checklist_update_ticks_passed_items_and_keeps_the_learners_ticks(tmp_pa
     assert english == CHECKLIST.read_text(encoding="utf-8").split("## English rendering")[1]
 
 
+def test_checklist_init_writes_every_box_cleared(tmp_path):
+    cur = curriculum.load()
+    mine = tmp_path / "my-curriculum.md"
+    proc = dlgrade("checklist", "init", str(mine), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert checklist.ticked(mine, cur) == set()
+    lines = mine.read_text(encoding="utf-8").splitlines()
+    located = set(checklist.locate(lines, cur).values())
+    assert {i.id for i in cur.items if i.section in ("linux", "ex1", "ex2", "ex3", "ex4")} <= located
+    again = dlgrade("checklist", "init", str(mine))
+    assert again.returncode == 2 and "--force" in again.stderr  # a learner's ticks are never overwritten
+    checklist.update(mine, cur, {"ex3.1"})
+    assert checklist.ticked(mine, cur) == {"ex3.1"}
+
+
+def test_missing_checklist_is_refused_before_any_check_runs(tmp_path):
+    for option in ("--update", "--checklist"):
+        proc = dlgrade("report", option, str(tmp_path / "missing.md"), "--results", str(tmp_path / "r.json"),
+                       "--progress", str(tmp_path / "progress.toml"), "--lang", "zh")
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "dlgrade checklist init" in proc.stderr and "不存在" in proc.stderr
+        assert not (tmp_path / "r.json").exists() and "Traceback" not in proc.stderr
+
+
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -72,41 +100,97 @@ class _Page(HTMLParser):
 
 
 def test_html_report_is_self_contained_and_complete(tmp_path):
+    cur = curriculum.load()
+    graded_total = sum(i.graded for i in cur.items)
     results = tmp_path / "results.json"
     check = {"name": "ex3.1", "number": "ex3.1", "score": 10.0, "max_score": 10.0, "status": "passed", "output": "",
-             "visibility": "visible", "extra_data": {"nodeid": "checks/test_ex3.py::t", "dlgrade_status": "passed"}}
-    results.write_text(json.dumps({"score": 10.0, "max_score": 10.0, "tests": [check]}))
-    earlier = {"target": "exercises", "graded_passed": 0, "graded_total": 18, "self_done": 0, "self_total": 40,
-               "score": 0.0, "max_score": 165.0}
-    (tmp_path / "history.jsonl").write_text("".join(json.dumps({**earlier, "time": f"2026-11-2{d}T10:00:00"}) + "\n"
-                                                    for d in (6, 7)))
-    proc = dlgrade("report", "--cached", "--format", "html", "--output", str(tmp_path / "r.html"),
+             "visibility": "visible", "extra_data": {"nodeid": "checks/test_ex3.py::t", "dlgrade_status": "passed",
+                                                     "recorded_at": "2026-11-20T09:15:00+00:00"}}
+    failing = {**check, "number": "ex3.2", "score": 0.0, "status": "failed", "output": "word " * 200 + "END",
+               "extra_data": {**check["extra_data"], "nodeid": "checks/test_ex3.py::u", "dlgrade_status": "failed"}}
+    results.write_text(json.dumps({"score": 10.0, "max_score": 20.0, "tests": [check, failing]}))
+    earlier = {"target": "exercises", "graded_passed": 0, "graded_total": graded_total, "self_done": 0,
+               "self_total": 40, "score": 0.0, "max_score": 165.0}
+    # two runs weeks apart: the over-time chart reads dates
+    (tmp_path / "history.jsonl").write_text("".join(json.dumps({**earlier, "time": f"2026-{d}T10:00:00"}) + "\n"
+                                                    for d in ("10-26", "11-27")))
+    out = tmp_path / "r.html"
+    proc = dlgrade("report", "--cached", "--format", "html", "--output", str(out),
                    "--progress", str(tmp_path / "progress.toml"), "--results", str(results), "--lang", "en")
     assert proc.returncode == 0, proc.stderr
+    assert str(out) in proc.stdout  # --output says where the page is
+    html = out.read_text(encoding="utf-8")
     page = _Page()
-    page.feed((tmp_path / "r.html").read_text(encoding="utf-8"))
-    # the progress chart, and the progress-over-time chart that earlier runs allow; no external files
+    page.feed(html)
+    # the per-section chart and the progress-over-time chart; no external files
     assert len(page.images) == 2 and all(src.startswith("data:image/png;base64,") for src in page.images)
     text = " ".join(page.text)
-    assert all(item.id in text for item in curriculum.load().items)
-    assert "<b>1/18</b> items passed" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert all(item.id in text for item in cur.items)
+    assert re.search(r"<b>1/\d+</b> graded items passed", html)
+    assert text.index("ex1.1") < text.index("linux.bash")  # exercises first, self-assessed after
+    assert "2026-11-20 09:15" in text  # when the results were recorded, not when the page was made
+    assert "word word" in text and "wor…" not in text  # a long message is cut between words
 
 
-def test_watch_reruns_when_the_exercise_changes(tmp_path):
+def test_html_report_in_chinese_has_chinese_labels(tmp_path):
+    out = tmp_path / "r.html"
+    proc = dlgrade("report", "--cached", "--format", "html", "--output", str(out), "--progress",
+                   str(tmp_path / "progress.toml"), "--results", str(tmp_path / "none.json"), "--lang", "zh")
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text(encoding="utf-8")
+    for label in ("学习进度", "评分条目通过", "自评条目完成", "自评", "未开始"):
+        assert label in html, label
+
+
+def test_watch_follows_only_the_items_files():
+    cur = curriculum.load()
+    files = watch.watched_files(cur, cur.item("ex3.1"))
+    assert EXERCISES_DIR / "ex3_openai.py" in files and CHECKS_DIR / "test_ex3.py" in files
+    assert not any(p.name.startswith(("ex1_", "ex2_", "ex4_")) for p in files)
+    assert any(FIXTURES_DIR / "cassettes" / "ex3" in p.parents for p in files)
+
+
+def _mini_repository(root):
+    """A repository with exercise 3's checks and fixtures, whose ex3.1 is solved and the rest are stubs."""
+    for name in ("curriculum.toml", "conftest.py", "pyproject.toml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    (root / "checks").mkdir()
+    for name in ("conftest.py", "test_ex3.py"):
+        shutil.copy(CHECKS_DIR / name, root / "checks" / name)
+    for part in ("ex3", "cassettes/ex3"):
+        shutil.copytree(FIXTURES_DIR / part, root / "fixtures" / part)
+    shutil.copytree(EXERCISES_DIR, root / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    stub = (root / "exercises" / "ex3_openai.py").read_text()
+    solved = reset.replace_definitions(stub, (SOLUTIONS_DIR / "ex3_openai.py").read_text(),
+                                       list(curriculum.load().item("ex3.1").functions))
+    (root / "exercises" / "ex3_openai.py").write_text(solved)
+
+
+def test_watch_moves_to_the_next_item_after_a_pass_and_reruns_on_save(tmp_path):
+    _mini_repository(tmp_path)
+    env = {**os.environ, "DLGRADE_ROOT": str(tmp_path), "DLGRADE_LANG": "en"}
     proc = subprocess.Popen([sys.executable, "-m", "dlgrade", "watch", "--item", "ex3.1", "--interval", "0.2"],
-                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    target = EXERCISES_DIR / "ex3_openai.py"
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True, env=env)
+    lines = []
+
+    def read_until(text: str, count: int) -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and sum(text in line for line in lines) < count:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
     try:
-        deadline = time.monotonic() + 60
-        lines = []
-        while time.monotonic() < deadline and sum("waiting for changes" in line for line in lines) < 1:
-            lines.append(proc.stdout.readline())
-        os.utime(target)  # the learner saves the file
-        while time.monotonic() < deadline and sum("waiting for changes" in line for line in lines) < 2:
-            lines.append(proc.stdout.readline())
+        read_until("waiting for changes", 1)
+        os.utime(tmp_path / "exercises" / "ex3_openai.py")  # the learner saves the file
+        read_until("waiting for changes", 2)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
-    runs = sum("waiting for changes" in line for line in lines)
-    assert runs == 2 and any("not started" in line for line in lines), "".join(lines)[-2000:]
+    output = "".join(lines)
+    assert "ex3.1 passes — next: ex3.2" in output, output[-3000:]
+    # ex3.2 is shown once per run, in one block: after the move, and after the save
+    assert sum(line.startswith("ex3.2 ") for line in lines) == 2, output[-3000:]
+    assert "not started" in output and "exercises/ex3_openai.py" in output
+    assert json.loads((tmp_path / ".dlgrade" / "last-results.json").read_text())["tests"]  # watch records too
