@@ -42,6 +42,8 @@ class Item:
     planned: bool = False
     functions: tuple[str, ...] = field(default_factory=tuple)
     check: str | None = None
+    # A self-assessed paper's code item: "ex5.N", where the paper is put into code.
+    practice: str | None = None
 
     @property
     def graded(self) -> bool:
@@ -104,12 +106,17 @@ def parse(data: dict) -> Curriculum:
                 planned=raw.get("status") == "planned",
                 functions=tuple(raw.get("functions", ())),
                 check=raw.get("check"),
+                practice=raw.get("practice"),
             )
         )
     ids = [i.id for i in items]
     duplicated = {i for i in ids if ids.count(i) > 1}
     if duplicated:
         raise ValueError(f"duplicate item ids in curriculum.toml: {sorted(duplicated)}")
+    code_ids = {i.id for i in items if i.kind == "code"}
+    for item in items:
+        if item.practice is not None and item.practice not in code_ids:
+            raise ValueError(f"item {item.id}: practice = {item.practice!r} is not a code item")
     return Curriculum(sections=sections, items=tuple(items))
 
 
