@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from dlgrade import checklist, grade, hint, next_step, report, reset, snapshot, stubs, watch
+from dlgrade import autograder, checklist, grade, hint, next_step, release, report, reset, snapshot, stubs, watch
 from dlgrade.i18n import N_, set_lang, tr
 
 COMMANDS = {
@@ -16,6 +16,8 @@ COMMANDS = {
     "reset": (reset, N_("put an item's or exercise's stub back (your version is backed up)")),
     "checklist": (checklist, N_("your own copy of the curriculum checklist: dlgrade checklist init PATH")),
     "grade": (grade, "grade a class's submissions into a gradebook (instructors)"),
+    "release": (release, "write the learners' repository: stubs, checks, data, no answers (instructors)"),
+    "autograder": (autograder, "write a Gradescope autograder bundle (instructors)"),
     "stubs": (stubs, "regenerate exercises/ from solutions/ (maintainers)"),
     "snapshot": (snapshot, "regenerate fixtures/snapshots/ from solutions/ (maintainers)"),
 }
