@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from dlgrade import replay
-from dlgrade.feedback import expect, expect_type, fail
+from dlgrade.feedback import expect, expect_type, fail, prose
+from dlgrade.i18n import N_, tr
 from dlgrade.paths import FIXTURES_DIR
 
 FILE = "ex3_openai.py"
@@ -88,13 +89,13 @@ class Replay:
         if self.received:
             return self.received[-1]
         if not self.sent:
-            fail("no request reached the recorded API through the `client` the check passed in",
-                 hint="send every request with the client argument, not a client of your own; and do not "
-                      "catch exceptions around the call: the error says what went wrong")
+            fail(tr("no request reached the recorded API through the `client` the check passed in"),
+                 hint=tr("send every request with the client argument, not a client of your own; and do not "
+                         "catch exceptions around the call: the error says what went wrong"))
         last = self.sent[-1]
         why = replay.unanswered(last.method, str(last.url), last.content, self.cassette)
-        fail(f"your request got no recorded answer ({why}), and your code caught the error instead of "
-             "letting it through", hint="remove the try/except around the API call to see the error")
+        fail(tr("your request got no recorded answer ({why}), and your code caught the error instead of "
+                "letting it through", why=why), hint=tr("remove the try/except around the API call to see the error"))
 
     def answer_text(self) -> str:
         """The text of the last answer (chat completion or Responses API object)."""
@@ -142,8 +143,8 @@ def pixels(image: Image.Image) -> np.ndarray:
 def test_text_generation_chat_completions(ex3, api):
     answer = ex3.complete_text(api.client, SCENARIOS["text_prompt"])
     expect_type(answer, str, "complete_text()'s return value")
-    expect(answer == api.answer_text(), "complete_text() must return the message text of the first choice",
-           expected=api.answer_text(), got=answer)
+    expect(answer == api.answer_text(), tr("complete_text() must return the message text of the first choice"),
+           expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
 
 
 @pytest.mark.item("ex3.1")
@@ -152,8 +153,8 @@ def test_text_generation_chat_completions(ex3, api):
 def test_text_generation_responses_api(ex3, api):
     answer = ex3.respond_text(api.client, SCENARIOS["text_prompt"])
     expect_type(answer, str, "respond_text()'s return value")
-    expect(answer == api.answer_text(), "respond_text() must return the response's output text",
-           expected=api.answer_text(), got=answer)
+    expect(answer == api.answer_text(), tr("respond_text() must return the response's output text"),
+           expected=api.answer_text(), got=answer, hint=tr("return response.output_text"))
 
 
 @pytest.mark.item("ex3.1")
@@ -167,11 +168,13 @@ def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environme
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001 - any clear error is fine; the message is checked
-        expect("OPENAI_API_KEY" in str(exc), "the error for a missing key should name OPENAI_API_KEY",
-               got=f"{type(exc).__name__}: {exc}")
+        expect("OPENAI_API_KEY" in str(exc), tr("the error for a missing key should name OPENAI_API_KEY"),
+               got=prose(f"{type(exc).__name__}: {exc}"))
         return
-    fail(f"make_client() with OPENAI_API_KEY {'unset' if environment is None else 'empty'} returned a client",
-         expected="an exception naming OPENAI_API_KEY, before any request", got=type(client).__name__)
+    fail(tr("make_client() with OPENAI_API_KEY unset returned a client") if environment is None else
+         tr("make_client() with OPENAI_API_KEY empty returned a client"),
+         expected=prose(tr("an exception naming OPENAI_API_KEY, before any request")),
+         got=prose(type(client).__name__), hint=tr("raise MissingAPIKeyError; never fall back to a placeholder key"))
 
 
 @pytest.mark.item("ex3.1")
@@ -188,13 +191,14 @@ def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, ba
     call = f"make_client({given!r}" + (f", base_url={base_url!r})" if base_url else ")")
     client = ex3.make_client(given, base_url=base_url)
     expect_type(client, openai.OpenAI, "make_client()'s return value")
-    situation = f"{call} with OPENAI_API_KEY={environment!r}"
-    expect(client.api_key == (given or environment), f"{situation}: the client's API key",
-           expected=given or environment, got=client.api_key,
-           hint="the api_key argument wins; OPENAI_API_KEY only when it is None; never a key written in the code")
-    expect(str(client.base_url).rstrip("/") == (base_url or OFFICIAL_API), f"{situation}: the client's base URL",
-           expected=base_url or OFFICIAL_API, got=str(client.base_url),
-           hint="pass base_url on to openai.OpenAI(base_url=...)")
+    expect(client.api_key == (given or environment),
+           tr("{call} with OPENAI_API_KEY={environment}: the client's API key", call=call,
+              environment=repr(environment)), expected=given or environment, got=client.api_key,
+           hint=tr("the api_key argument wins; OPENAI_API_KEY only when it is None; never a key written in the code"))
+    expect(str(client.base_url).rstrip("/") == (base_url or OFFICIAL_API),
+           tr("{call} with OPENAI_API_KEY={environment}: the client's base URL", call=call,
+              environment=repr(environment)), expected=base_url or OFFICIAL_API, got=str(client.base_url),
+           hint=tr("pass base_url on to openai.OpenAI(base_url=...)"))
 
 
 @pytest.mark.item("ex3.1")
@@ -207,13 +211,16 @@ def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
     try:
         answer = ex3.complete_text(client, SCENARIOS["text_prompt"])
     except openai.RateLimitError:
-        fail(f"{MIN_RETRIES} HTTP 429 (rate limit) answers in a row were not retried past",
-             expected=f"{MIN_RETRIES + 1} requests", got=f"{vcr.play_count}",
-             hint=f"make the client retry at least {MIN_RETRIES} times: openai.OpenAI(..., max_retries={MIN_RETRIES})"
-                  " or more")
-    expect(vcr.play_count == MIN_RETRIES + 1, f"the request should be sent again after each of the {MIN_RETRIES} 429s",
-           expected=f"{MIN_RETRIES + 1} requests", got=f"{vcr.play_count}")
-    expect(isinstance(answer, str) and "residual" in answer, "the retried request's answer", got=answer)
+        fail(tr("{count} HTTP 429 (rate limit) answers in a row were not retried past", count=MIN_RETRIES),
+             expected=prose(tr("{count} requests", count=MIN_RETRIES + 1)),
+             got=prose(tr("{count} requests", count=vcr.play_count)),
+             hint=tr("make the client retry at least {count} times: openai.OpenAI(..., max_retries={count}) or more",
+                     count=MIN_RETRIES))
+    expect(vcr.play_count == MIN_RETRIES + 1,
+           tr("the request should be sent again after each of the {count} 429s", count=MIN_RETRIES),
+           expected=prose(tr("{count} requests", count=MIN_RETRIES + 1)),
+           got=prose(tr("{count} requests", count=vcr.play_count)))
+    expect(isinstance(answer, str) and "residual" in answer, tr("the retried request's answer"), got=answer)
 
 
 def expect_api_error_propagates(call, what: str, status: int) -> None:
@@ -231,12 +238,13 @@ def expect_api_error_propagates(call, what: str, status: int) -> None:
                 return
             seen.add(id(chain))
             chain = chain.__cause__ or chain.__context__
-        fail(f"{what}: the API answered HTTP {status}; your code raised something else",
-             expected=f"openai.APIStatusError (HTTP {status})", got=f"{type(exc).__name__}: {exc}",
-             hint="let openai's exception propagate (or raise yours `from` it)")
-    fail(f"{what}: the API answered HTTP {status} and your function returned as if it had an answer",
-         expected=f"openai.APIStatusError (HTTP {status}) raised", got=value,
-         hint="do not wrap the call in try/except: an empty answer hides a wrong key or a blocked region")
+        fail(tr("{call}: the API answered HTTP {status}; your code raised something else", call=what, status=status),
+             expected=prose(f"openai.APIStatusError (HTTP {status})"), got=prose(f"{type(exc).__name__}: {exc}"),
+             hint=tr("let openai's exception propagate (or raise yours `from` it)"))
+    fail(tr("{call}: the API answered HTTP {status} and your function returned as if it had an answer", call=what,
+            status=status),
+         expected=prose(tr("openai.APIStatusError (HTTP {status}) raised", status=status)), got=value,
+         hint=tr("do not wrap the call in try/except: an empty answer hides a wrong key or a blocked region"))
 
 
 @pytest.mark.item("ex3.1")
@@ -258,13 +266,15 @@ def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
     Image.open(SCENE).convert("RGB").save(path, quality=95)
     url = ex3.image_data_url(path)
     expect_type(url, str, "image_data_url()'s return value")
-    expect(url.startswith(f"data:{mime};base64,"), "a data URL starts with its MIME type and ';base64,'",
-           expected=f"data:{mime};base64,...", got=url[:40])
+    expect(url.startswith(f"data:{mime};base64,"), tr("a data URL starts with its MIME type and ';base64,'"),
+           expected=prose(f"data:{mime};base64,..."), got=url[:40],
+           hint=tr("the MIME type follows the file name: image/png for .png, image/jpeg for .jpg"))
     decoded = replay.decode_data_url(url)
-    expect(decoded is not None, "the base64 payload must decode to the image file", got=url[:60])
+    expect(decoded is not None, tr("the base64 payload must decode to the image file"), got=url[:60],
+           hint=tr("base64 of the file's bytes, not of its name"))
     expect(decoded.same_as(replay.decode_data_url(f"data:{mime};base64,"
                                                   + base64.b64encode(path.read_bytes()).decode())),
-           "the data URL's image differs from the file's", got=repr(decoded))
+           tr("the data URL's image differs from the file's"), got=prose(repr(decoded)))
 
 
 @pytest.mark.item("ex3.2")
@@ -272,13 +282,14 @@ def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
 @pytest.mark.vcr
 def test_image_question_chat_completions(ex3, api):
     answer = ex3.ask_about_image(api.client, SCENE, SCENARIOS["image_question"])
-    expect(answer == api.answer_text(), "ask_about_image() must return the answer's text",
-           expected=api.answer_text(), got=answer)
+    expect(answer == api.answer_text(), tr("ask_about_image() must return the answer's text"),
+           expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
     parts = api.request()["messages"][0]["content"]
     image = replay.decode_data_url(parts[1]["image_url"]["url"])
     expect(image is not None and image.same_as(replay.decode_data_url(
         "data:image/png;base64," + base64.b64encode(SCENE.read_bytes()).decode())),
-        "the image part must decode to the same pixels as the image file")
+        tr("the image part must decode to the same pixels as the image file"),
+        hint=tr("send image_data_url(image_path) as the image_url part's url"))
 
 
 @pytest.mark.item("ex3.2")
@@ -286,8 +297,8 @@ def test_image_question_chat_completions(ex3, api):
 @pytest.mark.vcr
 def test_image_question_responses_api(ex3, api):
     answer = ex3.respond_about_image(api.client, SCENE, SCENARIOS["image_question"])
-    expect(answer == api.answer_text(), "respond_about_image() must return the response's output text",
-           expected=api.answer_text(), got=answer)
+    expect(answer == api.answer_text(), tr("respond_about_image() must return the response's output text"),
+           expected=api.answer_text(), got=answer, hint=tr("return response.output_text"))
 
 
 @pytest.mark.item("ex3.2")
@@ -318,17 +329,19 @@ def test_parse_box_converts_to_pixels(ex3, width, height, corners):
     expect_box_of_ints(box)
     slack = max(width, height) / 1000 + 1
     off = max(abs(a - b) for a, b in zip(box, true_box))
-    expect(off <= slack, f"box_2d {normalised} in a {width}x{height} image is pixel box "
-           f"{tuple(round(v) for v in true_box)}", expected=f"within {slack:.1f} px", got=box,
-           hint="x scales with the width, y with the height; the model's coordinates run to 1000")
+    expect(off <= slack, tr("box_2d {box} in a {width}x{height} image is pixel box {pixels}", box=normalised,
+                            width=width, height=height, pixels=tuple(round(v) for v in true_box)),
+           expected=prose(tr("within {slack} px", slack=f"{slack:.1f}")), got=box,
+           hint=tr("x scales with the width, y with the height; the model's coordinates run to 1000"))
 
 
 def expect_box_of_ints(box) -> None:
     expect(isinstance(box, (tuple, list)) and len(box) == 4,
-           "parse_box() returns the four numbers (x_min, y_min, x_max, y_max)", got=box)
+           tr("parse_box() returns the four numbers (x_min, y_min, x_max, y_max)"), got=box,
+           hint=tr("a tuple (or list) of four ints"))
     expect(all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in box),
-           "parse_box() returns whole pixels", expected="four ints", got=box,
-           hint="round() each coordinate after scaling")
+           tr("parse_box() returns whole pixels"), expected=prose(tr("four ints")), got=box,
+           hint=tr("round() each coordinate after scaling"))
 
 
 @pytest.mark.item("ex3.3")
@@ -341,9 +354,9 @@ def test_parse_box_rounds_and_clips(ex3, normalised, floor, ceiling):
     box = ex3.parse_box(answer, 640, 480)
     expect_box_of_ints(box)
     expect(all(low <= v <= high for v, low, high in zip(box, floor, ceiling)),
-           f"parse_box({answer!r}, 640, 480): a box inside the 640x480 image",
-           expected=floor if floor == ceiling else f"{floor} (within a pixel)", got=box,
-           hint="scale, round, then clip x to 0..width and y to 0..height")
+           tr("parse_box({answer}, 640, 480): a box inside the 640x480 image", answer=repr(answer)),
+           expected=floor if floor == ceiling else prose(tr("{box} (within a pixel)", box=floor)), got=box,
+           hint=tr("scale, round, then clip x to 0..width and y to 0..height"))
 
 
 @pytest.mark.item("ex3.3")
@@ -362,8 +375,10 @@ def test_parse_box_rejects_bad_answers(ex3, answer):
     except NotImplementedError:
         raise
     except Exception as exc:  # noqa: BLE001
-        fail(f"parse_box({answer!r}) should raise GroundingError", got=f"{type(exc).__name__}: {exc}")
-    fail(f"parse_box({answer!r}) should raise GroundingError", got=box)
+        fail(tr("parse_box({answer}) should raise GroundingError", answer=repr(answer)),
+             got=prose(f"{type(exc).__name__}: {exc}"), hint=tr("turn every failure into GroundingError"))
+    fail(tr("parse_box({answer}) should raise GroundingError", answer=repr(answer)), got=box,
+         hint=tr("json.loads the answer; a box only when found is true and box_2d has four numbers"))
 
 
 @pytest.mark.item("ex3.3")
@@ -374,11 +389,14 @@ def test_locate_object_box_in_pixels(ex3, api, name, cassette):
     box = ex3.locate_object(api.client, SCENE, name)
     body = api.request()
     texts = json.dumps(body.get("messages", []), ensure_ascii=False)
-    expect(name in texts, f"the request must name the object ({name!r})")
+    expect(name in texts, tr("the request must name the object ({name})", name=repr(name)),
+           hint=tr("put object_name into the instruction's text"))
     truth = TRUTH["boxes"][name]
     overlap = iou(tuple(box), truth)
-    expect(overlap >= MIN_IOU, f"box of the {name} (IoU with the true box)",
-           expected=f"IoU >= {MIN_IOU} with {truth}", got=f"{tuple(box)}, IoU {overlap:.2f}")
+    expect(overlap >= MIN_IOU, tr("box of the {name} (IoU with the true box)", name=name),
+           expected=prose(tr("IoU >= {minimum} with {box}", minimum=MIN_IOU, box=truth)),
+           got=prose(tr("{box}, IoU {iou}", box=tuple(box), iou=f"{overlap:.2f}")),
+           hint=tr("parse_box() with the image's own width and height"))
 
 
 @pytest.mark.item("ex3.3")
@@ -389,15 +407,18 @@ def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassett
         box = ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0])
     except ex3.GroundingError as exc:
         if case == "refusal":
-            expect("refus" in str(exc).lower(), "the error should say the model refused", got=str(exc))
+            expect("refus" in str(exc).lower(), tr("the error should say the model refused"), got=str(exc),
+                   hint=tr("check message.refusal before parsing"))
         return
     except (NotImplementedError, AssertionError):
         raise
     except Exception as exc:  # noqa: BLE001
         if replay.explain(exc):
             raise
-        fail(f"a {case} answer should raise GroundingError", got=f"{type(exc).__name__}: {exc}")
-    fail(f"a {case} answer should raise GroundingError", got=box)
+        fail(tr("a {case} answer should raise GroundingError", case=case), got=prose(f"{type(exc).__name__}: {exc}"),
+             hint=tr("check message.refusal, then let parse_box() raise GroundingError"))
+    fail(tr("a {case} answer should raise GroundingError", case=case), got=box,
+         hint=tr("check message.refusal, then let parse_box() raise GroundingError"))
 
 
 @pytest.mark.item("ex3.3")
@@ -413,20 +434,25 @@ def test_draw_box_outline(ex3, tmp_path):
     box = (100, 80, 300, 240)
     out = tmp_path / "boxed.png"
     image = ex3.draw_box(SCENE, box, out)
-    expect(isinstance(image, Image.Image), "draw_box() returns the PIL image", got=type(image).__name__)
-    expect(out.is_file(), "draw_box() must save the image to out_path")
+    expect(isinstance(image, Image.Image), tr("draw_box() returns the PIL image"), got=prose(type(image).__name__))
+    expect(out.is_file(), tr("draw_box() must save the image to out_path"), hint=tr("image.save(out_path)"))
     with Image.open(out) as saved:
         saved.load()
-        expect(saved.size == Image.open(SCENE).size, "the saved image keeps the original size", got=saved.size)
+        expect(saved.size == Image.open(SCENE).size, tr("the saved image keeps the original size"),
+               expected=Image.open(SCENE).size, got=saved.size)
         before, after = pixels(Image.open(SCENE)), pixels(saved)
     changed = np.abs(after - before).sum(axis=2) > 30
     x0, y0, x1, y1 = box
-    edges = {"top": changed[y0, x0:x1], "bottom": changed[y1 - 1: y1 + 1, x0:x1].any(axis=0),
-             "left": changed[y0:y1, x0], "right": changed[y0:y1, x1 - 1: x1 + 1].any(axis=1)}
+    edges = {N_("top"): changed[y0, x0:x1], N_("bottom"): changed[y1 - 1: y1 + 1, x0:x1].any(axis=0),
+             N_("left"): changed[y0:y1, x0], N_("right"): changed[y0:y1, x1 - 1: x1 + 1].any(axis=1)}
     for side, line in edges.items():
-        expect(line.mean() > 0.9, f"the {side} edge of the box should be drawn", got=f"{line.mean():.0%} of it")
+        expect(line.mean() > 0.9, tr("the {side} edge of the box should be drawn", side=tr(side)),
+               got=prose(tr("{share} of it", share=f"{line.mean():.0%}")),
+               hint=tr("ImageDraw.Draw(image).rectangle(box, outline=color, width=line_width)"))
     inside = changed[y0 + 10: y1 - 10, x0 + 10: x1 - 10]
-    expect(inside.mean() < 0.01, "only the outline is drawn; the inside stays as it was",
-           got=f"{inside.mean():.0%} of the inside changed")
+    expect(inside.mean() < 0.01, tr("only the outline is drawn; the inside stays as it was"),
+           got=prose(tr("{share} of the inside changed", share=f"{inside.mean():.0%}")),
+           hint=tr("outline=, not fill="))
     outside = np.concatenate([changed[: y0 - 10].ravel(), changed[y1 + 10:].ravel()])
-    expect(outside.mean() < 0.01, "nothing is drawn outside the box", got=f"{outside.mean():.0%} changed")
+    expect(outside.mean() < 0.01, tr("nothing is drawn outside the box"),
+           got=prose(tr("{share} changed", share=f"{outside.mean():.0%}")))

@@ -5,16 +5,25 @@ with `endpoint=` pointing here (or HF_ENDPOINT). The server answers the few rout
 functions use in huggingface_hub 2.4 — repo info, the recursive tree listing, and
 HEAD/GET on `/{repo}/resolve/{revision}/{path}` — and records which files were fetched,
 so a check can tell "downloaded only the PyTorch weights" from "downloaded everything".
+
+`offline()` keeps a check from reaching the real Hub: without it a learner's call that
+forgot `endpoint=` waits ~23 s for DNS and a connect timeout and ends in a bare
+ConnectError; with it, it fails at once and says why.
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
+import socket
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+from dlgrade.feedback import CheckFailure
+from dlgrade.i18n import tr
 
 
 @dataclass
@@ -102,3 +111,52 @@ def serve(repos: dict[str, dict[str, bytes]]):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class RemoteHostBlocked(CheckFailure):
+    """The learner's code tried to reach a host other than this machine while the checks run offline.
+
+    A CheckFailure (not an OSError): huggingface_hub and httpx turn OSErrors into "offline, try
+    the cache" and lose the message; this one passes through them to the learner.
+    """
+
+
+def _is_local(host: object) -> bool:
+    if host is None or (isinstance(host, str) and host.lower() == "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+@contextmanager
+def offline():
+    """Within the block, resolving or connecting to anything but this machine raises RemoteHostBlocked."""
+    real_getaddrinfo, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(host) -> None:
+        raise RemoteHostBlocked(tr(
+            "the checks run offline, and your code tried to reach {host}: pass the endpoint you are given on "
+            "to every huggingface_hub call (endpoint=...), and load models from the folder you are given",
+            host=host))
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local(host):
+            refuse(host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def guarded(real):
+        def connect(self, address):
+            if isinstance(address, tuple) and not _is_local(address[0]):
+                refuse(address[0])
+            return real(self, address)
+        return connect
+
+    socket.getaddrinfo = getaddrinfo
+    socket.socket.connect, socket.socket.connect_ex = guarded(real_connect), guarded(real_connect_ex)
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real_getaddrinfo
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex

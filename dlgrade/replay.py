@@ -29,6 +29,8 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import get_matchers_results
 from vcr.request import Request
 
+from dlgrade.i18n import tr
+
 # Values the API assumes when a key is absent; sending them explicitly changes nothing.
 API_DEFAULTS = {
     "n": 1, "stream": False, "presence_penalty": 0, "frequency_penalty": 0,
@@ -163,14 +165,15 @@ def first_difference(recorded: object, yours: object, path: str = "") -> str | N
     if isinstance(recorded, ImageRef) or isinstance(yours, ImageRef):
         if isinstance(recorded, ImageRef) and isinstance(yours, ImageRef) and recorded.same_as(yours):
             return None
-        return f"{where} differs: recorded {_show(recorded)}, yours {_show(yours)}"
+        return tr("{path} differs: recorded {recorded}, yours {yours}", path=where, recorded=_show(recorded),
+                  yours=_show(yours))
     if isinstance(recorded, dict) and isinstance(yours, dict):
         for k in list(recorded) + [k for k in yours if k not in recorded]:
             sub = f"{path}.{k}" if path else k
             if k not in yours:
-                return f"{sub} missing: recorded {_show(recorded[k])}, yours has none"
+                return tr("{path} missing: recorded {recorded}, yours has none", path=sub, recorded=_show(recorded[k]))
             if k not in recorded:
-                return f"{sub} not expected: recorded has none, yours {_show(yours[k])}"
+                return tr("{path} not expected: recorded has none, yours {yours}", path=sub, yours=_show(yours[k]))
             diff = first_difference(recorded[k], yours[k], sub)
             if diff:
                 return diff
@@ -181,10 +184,12 @@ def first_difference(recorded: object, yours: object, path: str = "") -> str | N
             if diff:
                 return diff
         if len(recorded) != len(yours):
-            return f"{where} has {len(yours)} entries, recorded {len(recorded)}"
+            return tr("{path} has {count} entries, recorded {recorded}", path=where, count=len(yours),
+                      recorded=len(recorded))
         return None
     if recorded != yours:
-        return f"{where} differs: recorded {_show(recorded)}, yours {_show(yours)}"
+        return tr("{path} differs: recorded {recorded}, yours {yours}", path=where, recorded=_show(recorded),
+                  yours=_show(yours))
     return None
 
 
@@ -204,7 +209,10 @@ def _instructions(canonical: object) -> list[str]:
     messages = canonical.get("messages", canonical.get("input"))
     for message in messages if isinstance(messages, list) else []:
         if isinstance(message, dict) and message.get("role") in SYSTEM_ROLES:
-            found.append(f"a {message['role']} message {_show(message.get('content'))}")
+            content = message.get("content")
+            if isinstance(content, list):  # canonical form: text parts
+                content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+            found.append(tr("a {role} message {content}", role=message["role"], content=_show(content)))
     return found
 
 
@@ -212,8 +220,8 @@ def extra_instructions(recorded: object, yours: object) -> str | None:
     """'an extra system message: ...' when yours adds instructions the recording does not have."""
     had, sent = _instructions(recorded), _instructions(yours)
     if len(sent) > len(had):
-        return (f"an extra system message: the recorded request has {len(had) or 'none'}, yours sends "
-                f"{sent[len(had)]}; send only what the exercise asks for")
+        return tr("an extra system message: the recorded request has {count}, yours sends {extra}; send only what "
+                  "the exercise asks for", count=len(had), extra=sent[len(had)])
     return None
 
 
@@ -266,21 +274,23 @@ def explain(exc: BaseException) -> str | None:
 def _explain_vcr(exc: CannotOverwriteExistingCassetteException) -> str:
     reason = getattr(exc, "reason", "no_match")
     if reason == "already_played":
-        return "this request was already answered: the check expects the API to be called once"
+        return tr("this request was already answered: the check expects the API to be called once")
     if reason == "cassette_not_found":
-        return f"no recording for this check ({getattr(exc.cassette, '_path', '?')} is missing)"
+        return tr("no recording for this check ({path} is missing)", path=getattr(exc.cassette, "_path", "?"))
     mine = exc.failed_request
     for recorded, _succeeded, failed in getattr(exc, "similar_requests", []):
         if failed:
             return _why_not(recorded, failed, mine)
-    return f"nothing recorded resembles your request ({mine.method} {urlsplit(mine.uri).path})"
+    return tr("nothing recorded resembles your request ({method} {path})", method=mine.method,
+              path=urlsplit(mine.uri).path)
 
 
 def _why_not(recorded, failed: list[tuple[str, object]], mine) -> str:
     """One line from vcrpy's (matcher name, message) failures of `mine` against `recorded`."""
     if any(name in ENDPOINT_MATCHERS for name, _message in failed):
-        return (f"endpoint differs: recorded {recorded.method} {urlsplit(recorded.uri).path}, "
-                f"yours {mine.method} {urlsplit(mine.uri).path}")
+        return tr("endpoint differs: recorded {recorded}, yours {yours}",
+                  recorded=f"{recorded.method} {urlsplit(recorded.uri).path}",
+                  yours=f"{mine.method} {urlsplit(mine.uri).path}")
     return str(failed[0][1]).strip().splitlines()[0]
 
 
@@ -296,6 +306,6 @@ def unanswered(method: str, uri: str, body: bytes | None, cassette) -> str:
     for recorded in cassette.requests:
         _matched, failed = get_matchers_results(mine, recorded, cassette._match_on)
         if not failed:
-            return "the API was called more often than the check expects"
+            return tr("the API was called more often than the check expects")
         reasons.append((any(name in ENDPOINT_MATCHERS for name, _m in failed), _why_not(recorded, failed, mine)))
-    return min(reasons)[1] if reasons else "nothing is recorded for this check"
+    return min(reasons)[1] if reasons else tr("nothing is recorded for this check")

@@ -27,9 +27,12 @@ PROMPT_TEMPLATE = "a photo of a {}."
 def files_to_download(repo_files: list[str]) -> list[str]:
     """Pick, from a hub repository's file list, what the PyTorch model needs.
 
-    Keep the PyTorch weights (pytorch_model.bin) and the configuration and tokenizer files
+    Keep exactly one copy of the PyTorch weights and the configuration and tokenizer files
     (*.json, *.txt); leave out the Flax (*.msgpack) and TensorFlow (*.h5) weights and the
-    rest (README.md, .gitattributes). Return the kept names in the order given.
+    rest (README.md, .gitattributes). The PyTorch weights are pytorch_model.bin; a repository
+    may also hold model.safetensors, the same weights in another format: keep one of the two,
+    never both (the reference keeps pytorch_model.bin, as the curriculum says). Return the
+    kept names in the order given.
     """
     # BEGIN SOLUTION
     return [name for name in repo_files if name == "pytorch_model.bin" or name.endswith((".json", ".txt"))]
@@ -39,10 +42,11 @@ def files_to_download(repo_files: list[str]) -> list[str]:
 def download_clip(local_dir: str | Path, *, repo_id: str = REPO_ID, endpoint: str | None = None) -> Path:
     """Download the files files_to_download() picks from `repo_id` into `local_dir`; return it.
 
-    Get the repository's file list with `huggingface_hub.list_repo_files(repo_id,
-    endpoint=...)` — or any other way — and download with `snapshot_download(repo_id,
-    local_dir=..., allow_patterns=<the picked names>, endpoint=endpoint)`. `endpoint` None
-    means the real Hub; the checks give a local one.
+    Get the repository's file list with `huggingface_hub.HfApi(endpoint=endpoint)
+    .list_repo_files(repo_id)` — or any other way; the module-level `list_repo_files` takes no
+    endpoint — and download with `snapshot_download(repo_id, local_dir=..., allow_patterns=<the
+    picked names>, endpoint=endpoint)`. `endpoint` None means the real Hub; the checks give a
+    local one and run offline, so every call must go to `endpoint`.
     """
     # BEGIN SOLUTION
     from huggingface_hub import HfApi
@@ -121,7 +125,9 @@ def zero_shot_classify(model: CLIPModel, processor: CLIPProcessor, image: Image.
 def tensor_shapes(model: CLIPModel, processor: CLIPProcessor, image: Image.Image, texts: list[str]) -> dict:
     """The shape of every tensor going in and out of one forward pass (image with texts).
 
-    Returns {name: tuple of ints} for the inputs "pixel_values", "input_ids",
+    The texts are padded to a common length: padding=True (to the longest text) or
+    padding="max_length"; input_ids, attention_mask and text_last_hidden_state then all have
+    that length. Returns {name: tuple of ints} for the inputs "pixel_values", "input_ids",
     "attention_mask" and the outputs "logits_per_image", "logits_per_text", "text_embeds",
     "image_embeds", "vision_last_hidden_state", "vision_pooler_output",
     "text_last_hidden_state", "text_pooler_output" (the last four from the output's
@@ -171,9 +177,11 @@ def plot_attention(attentions: tuple[torch.Tensor, ...], out_path: str | Path, *
     """Plot one head's attention map of one layer and save the figure as a PNG.
 
     `attentions` as vision_internals() returns them. Take attentions[layer][0, head]: the
-    (tokens, tokens) map. Draw it in one subplot (imshow), and in another the CLS token's
-    row without its own column, reshaped to the patch grid (grid x grid, grid =
-    sqrt(tokens - 1)): where the CLS token looks in the image. Save to `out_path`.
+    (tokens, tokens) map. Draw it in one subplot, and in another the CLS token's row without
+    its own column, reshaped to the patch grid (grid x grid, grid = sqrt(tokens - 1)): where
+    the CLS token looks in the image. Draw each map as an image of its values (imshow,
+    matshow or pcolormesh); a map rescaled for display (divided by its maximum, or stretched
+    to 0..1) is fine. Save to `out_path`.
 
     Returns (figure, cls_map of shape (grid, grid), full_map of shape (tokens, tokens)).
     """
