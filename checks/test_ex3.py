@@ -142,7 +142,7 @@ def pixels(image: Image.Image) -> np.ndarray:
 @pytest.mark.vcr
 def test_text_generation_chat_completions(ex3, api):
     answer = ex3.complete_text(api.client, SCENARIOS["text_prompt"])
-    expect_type(answer, str, "complete_text()'s return value")
+    expect_type(answer, str, tr("{function}()'s return value", function="complete_text"))
     expect(answer == api.answer_text(), tr("complete_text() must return the message text of the first choice"),
            expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
 
@@ -152,7 +152,7 @@ def test_text_generation_chat_completions(ex3, api):
 @pytest.mark.vcr
 def test_text_generation_responses_api(ex3, api):
     answer = ex3.respond_text(api.client, SCENARIOS["text_prompt"])
-    expect_type(answer, str, "respond_text()'s return value")
+    expect_type(answer, str, tr("{function}()'s return value", function="respond_text"))
     expect(answer == api.answer_text(), tr("respond_text() must return the response's output text"),
            expected=api.answer_text(), got=answer, hint=tr("return response.output_text"))
 
@@ -190,7 +190,7 @@ def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, ba
         monkeypatch.setenv("OPENAI_API_KEY", environment)
     call = f"make_client({given!r}" + (f", base_url={base_url!r})" if base_url else ")")
     client = ex3.make_client(given, base_url=base_url)
-    expect_type(client, openai.OpenAI, "make_client()'s return value")
+    expect_type(client, openai.OpenAI, tr("{function}()'s return value", function="make_client"))
     expect(client.api_key == (given or environment),
            tr("{call} with OPENAI_API_KEY={environment}: the client's API key", call=call,
               environment=repr(environment)), expected=given or environment, got=client.api_key,
@@ -207,7 +207,7 @@ def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, ba
 def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
     client = ex3.make_client(FAKE_KEY)
-    expect_type(client, openai.OpenAI, "make_client()'s return value")
+    expect_type(client, openai.OpenAI, tr("{function}()'s return value", function="make_client"))
     try:
         answer = ex3.complete_text(client, SCENARIOS["text_prompt"])
     except openai.RateLimitError:
@@ -265,7 +265,7 @@ def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
     path = tmp_path / f"scene{suffix}"
     Image.open(SCENE).convert("RGB").save(path, quality=95)
     url = ex3.image_data_url(path)
-    expect_type(url, str, "image_data_url()'s return value")
+    expect_type(url, str, tr("{function}()'s return value", function="image_data_url"))
     expect(url.startswith(f"data:{mime};base64,"), tr("a data URL starts with its MIME type and ';base64,'"),
            expected=prose(f"data:{mime};base64,..."), got=url[:40],
            hint=tr("the MIME type follows the file name: image/png for .png, image/jpeg for .jpg"))

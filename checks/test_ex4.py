@@ -119,7 +119,7 @@ def grid_of(config: CLIPConfig) -> int:
 def test_files_to_download_keeps_only_pytorch(ex4, listing):
     repo_files = LISTINGS[listing]
     picked = ex4.files_to_download(list(repo_files))
-    expect_type(picked, list, "files_to_download()'s return value")
+    expect_type(picked, list, tr("{function}()'s return value", function="files_to_download"))
     configs = [name for name in repo_files if name not in NOT_NEEDED and name not in PYTORCH_WEIGHTS]
     call = tr("files_to_download() of {files}", files=show(repo_files))
     wrong = [name for name in picked if name not in configs and name not in PYTORCH_WEIGHTS]
@@ -194,7 +194,7 @@ def test_read_configs(ex4, any_clip):
         "crop_size": preprocessor["crop_size"],
     }
     got = ex4.read_configs(folder)
-    expect_type(got, dict, "read_configs()'s return value")
+    expect_type(got, dict, tr("{function}()'s return value", function="read_configs"))
     source = {"image_mean": "preprocessor_config.json", "image_std": "preprocessor_config.json",
               "crop_size": "preprocessor_config.json"}
     for key, value in wanted.items():
@@ -220,7 +220,8 @@ def test_zero_shot_probabilities_equal_clip(ex4, any_clip):
     labels = CLASSES if folder == TINY else ["cat", "dog", "red circle", "diagram"]
     image = sample_image(folder)
     got = ex4.zero_shot_classify(model, processor, image, labels)
-    expect(isinstance(got, dict) and list(got) == labels, tr("zero_shot_classify() returns a dict: label -> probability"),
+    expect(isinstance(got, dict) and list(got) == labels,
+           tr("zero_shot_classify() returns a dict: label -> probability"),
            expected=prose(tr("a dict keyed by the {count} labels, in their order", count=len(labels))),
            got=list(got) if isinstance(got, dict) else got, hint=tr("one entry per label, in the order given"))
     wanted = dict(zip(labels, (float(p) for p in hf_probabilities(model, processor, image, labels))))
@@ -277,7 +278,7 @@ def test_tensor_shapes(ex4, any_clip):
     folder, model, processor = any_clip
     texts = ["a photo of a red circle.", "a blue square."]
     got = ex4.tensor_shapes(model, processor, sample_image(folder), texts)
-    expect_type(got, dict, "tensor_shapes()'s return value")
+    expect_type(got, dict, tr("{function}()'s return value", function="tensor_shapes"))
     config = model.config
     longest = processor(text=texts, return_tensors="pt", padding=True)["input_ids"].shape[1]
     # Any common length from the longest text up to the model's limit: padding=True and
@@ -407,7 +408,8 @@ def test_plot_attention_map(ex4, any_clip, tmp_path, layer, head):
     if (layer, head) == (-2, 0):
         kwargs, call = {}, "plot_attention(attentions, out_path)"
     else:
-        kwargs, call = {"layer": layer, "head": head}, f"plot_attention(attentions, out_path, layer={layer}, head={head})"
+        kwargs = {"layer": layer, "head": head}
+        call = f"plot_attention(attentions, out_path, layer={layer}, head={head})"
     result = ex4.plot_attention(attentions, out, **kwargs)
     expect(isinstance(result, tuple) and len(result) == 3, tr("{call} returns (figure, cls_map, full_map)", call=call),
            got=prose(type(result).__name__))

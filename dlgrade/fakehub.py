@@ -133,7 +133,8 @@ def _is_local(host: object) -> bool:
 @contextmanager
 def offline():
     """Within the block, resolving or connecting to anything but this machine raises RemoteHostBlocked."""
-    real_getaddrinfo, real_connect, real_connect_ex = socket.getaddrinfo, socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def refuse(host) -> None:
         raise RemoteHostBlocked(tr(
