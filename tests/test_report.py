@@ -1,15 +1,16 @@
-"""`dlgrade report`: every item is shown, in every format, for stubs and for the reference."""
+"""`dlgrade report`: every item is shown, in every format, for stubs and for the reference; it is incremental."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from dlgrade import curriculum
-from dlgrade.paths import REPO_ROOT
+from dlgrade import curriculum, store
+from dlgrade.paths import EXERCISES_DIR, REPO_ROOT
 
 # One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("report")
@@ -24,8 +25,10 @@ def report(tmp_path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def stub_report(tmp_path_factory):
+    """A full report on a copy of the stubs (a copy: the incremental test below edits it)."""
     tmp = tmp_path_factory.mktemp("report")
-    proc = report(tmp, "--format", "json", "--output", str(tmp / "report.json"))
+    shutil.copytree(EXERCISES_DIR, tmp / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+    proc = report(tmp, "--target", str(tmp / "exercises"), "--format", "json", "--output", str(tmp / "report.json"))
     assert proc.returncode == 0, proc.stderr
     return tmp, json.loads((tmp / "report.json").read_text())
 
@@ -39,10 +42,29 @@ def test_fresh_clone_shows_every_item_not_started_or_self_assessed(stub_report):
     assert len((tmp / "history.jsonl").read_text().splitlines()) == 1  # a fresh run is kept for the trend
 
 
+def test_report_after_one_edit_reruns_only_that_files_checks(stub_report):
+    tmp, _ = stub_report
+    exercises = tmp / "exercises"
+    before = store.recorded_at(tmp / "results.json")
+    with open(exercises / "ex3_openai.py", "a") as f:
+        f.write("\n# the learner's edit\n")
+    proc = report(tmp, "--target", str(exercises), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    after = store.recorded_at(tmp / "results.json")
+    rerun = {nodeid.split("::")[0] for nodeid in after if after[nodeid] != before.get(nodeid)}
+    assert rerun == {"checks/test_ex3.py"}, proc.stderr
+    assert set(after) == set(before)
+    unchanged = report(tmp, "--target", str(exercises), "--format", "json")
+    assert store.recorded_at(tmp / "results.json") == after, unchanged.stderr  # nothing changed: nothing runs
+
+
 def test_terminal_and_markdown_reuse_the_cached_results(stub_report):
     tmp, _ = stub_report
     terminal = report(tmp, "--cached")
     assert terminal.returncode == 0 and "not started" in terminal.stdout and "ex3.1" in terminal.stdout
+    bars = [line for line in terminal.stdout.splitlines() if "░" in line]
+    assert len(bars) == 2 and all(line.rstrip().endswith("%") for line in bars)  # nothing runs into a bar
+    assert terminal.stdout.index("ex1.1") < terminal.stdout.index("linux.bash")  # exercises first
     markdown = report(tmp, "--cached", "--format", "markdown")
     assert markdown.stdout.count("- [ ] `") == len(curriculum.load().items)
 
