@@ -46,7 +46,7 @@ MIN_LINE_CHARS = 20
 
 
 class ReleaseError(Exception):
-    """The release cannot be made (no solutions/, OUT not empty, a leak)."""
+    """The release cannot be made (no solutions/ to make stubs from, OUT in use or inside the repository)."""
 
 
 # ---------------------------------------------------------------- what is shipped
@@ -272,7 +272,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        outcome = make_release(args.out, git=args.git, accept=frozenset(args.accept_leak))
+        outcome = make_release(args.out, git=args.git, accept=frozenset(Path(p).as_posix() for p in args.accept_leak))
     except (ReleaseError, stubs.StubError, SyntaxError, OSError, subprocess.CalledProcessError) as exc:
         print(f"dlgrade release: {exc}", file=sys.stderr)
         return 2

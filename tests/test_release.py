@@ -174,6 +174,8 @@ def test_checks_and_learner_commands_in_the_release(learner_release, tmp_path):
     statuses = {item["id"]: item["status"] for item in report["items"]}
     assert {statuses[i] for i in _selected_items()} == {"passed"}
     first_slow = next(i.id for i in curriculum.load().items if i.id in SLOW_ITEMS)
+    proc = dlgrade("report", "--cached", "--format", "json", "--update", "docs/curriculum.md", cwd=work)
+    assert proc.returncode == 0 and re.search(r"(?m)^- \[x\]", (work / "docs/curriculum.md").read_text()), proc.stderr
     proc = dlgrade("next", cwd=work)
     assert proc.returncode == 0 and first_slow in proc.stdout, proc.stdout + proc.stderr
     proc = dlgrade("hint", "ex3.2", cwd=work)
@@ -193,6 +195,9 @@ def test_release_refuses_a_folder_in_use_and_answers_that_would_ship(learner_rel
     proc = dlgrade("release", str(taken), cwd=REPO_ROOT)
     assert proc.returncode == 2 and "not an empty folder" in proc.stderr
     assert [p.name for p in taken.iterdir()] == ["notes.txt"]
+    proc = dlgrade("release", str(REPO_ROOT / "build" / "learner"), cwd=REPO_ROOT)
+    assert proc.returncode == 2 and "outside the repository" in proc.stderr
+    assert not (REPO_ROOT / "build" / "learner").exists()
     if KNOWN_LEAKS:  # without --accept-leak, the known leak stops the release and nothing is written
         proc = dlgrade("release", str(tmp_path / "leaky"), cwd=REPO_ROOT, timeout=300)
         assert proc.returncode == 1 and next(iter(KNOWN_LEAKS)) in proc.stderr
