@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade import curriculum, release, stubs
+from dlgrade import curriculum, paths, release, stubs
 from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
 from gradelib import CHECKLIST
 
@@ -202,6 +202,19 @@ def test_release_refuses_a_folder_in_use_and_answers_that_would_ship(learner_rel
         proc = dlgrade("release", str(tmp_path / "leaky"), cwd=REPO_ROOT, timeout=300)
         assert proc.returncode == 1 and next(iter(KNOWN_LEAKS)) in proc.stderr
         assert not (tmp_path / "leaky").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_project_root_is_the_repository_you_stand_in(tmp_path, monkeypatch):
+    (tmp_path / "curriculum.toml").write_text("")
+    (tmp_path / "exercises" / "deeper").mkdir(parents=True)
+    monkeypatch.delenv("DLGRADE_ROOT", raising=False)
+    monkeypatch.chdir(tmp_path / "exercises" / "deeper")
+    assert paths.project_root() == tmp_path.resolve()
+    monkeypatch.setenv("DLGRADE_ROOT", str(tmp_path / "exercises"))
+    assert paths.project_root() == (tmp_path / "exercises").resolve()
+    monkeypatch.delenv("DLGRADE_ROOT")
+    monkeypatch.chdir(tmp_path.parent)  # outside any project: where the package was installed from
+    assert paths.project_root() == paths.PACKAGE_ROOT
 
 
 def test_a_second_clone_grades_its_own_files(tmp_path):
