@@ -16,3 +16,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   .venv/bin/python -m pip install --quiet -c constraints.txt -e .
   touch "$stamp"
 fi
+# `dlgrade grade` runs every submission in a bubblewrap sandbox and refuses to grade without one.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y -qq bubblewrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; } \
+      || echo "note: could not install bubblewrap; dlgrade grade will refuse to grade without it" >&2
+  else
+    echo "note: install bubblewrap (sudo apt-get install bubblewrap) before grading a class with dlgrade grade" >&2
+  fi
+fi

@@ -1,30 +1,44 @@
-"""`dlgrade grade` on a class of synthetic submissions, the hostile ones included."""
+"""`dlgrade grade` on a class of synthetic submissions, the hostile ones (tests/hostile/) included.
+
+One `dlgrade grade --jobs 2` run grades them all (module fixture `graded`); the tests then
+look at its rows, outputs, the instructor's tree, the other submissions, processes and
+temporary folders. Exercise 3's checks only, their time limits capped at CAP_S: they are the
+fastest checks, and the capped limit keeps the endless-loop cases short.
+"""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
-import shutil
+import secrets
+import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from dlgrade import gradebook, intake
 from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 # One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("grade")
 
-
-SOLUTION = (SOLUTIONS_DIR / "ex3_openai.py").read_text()
-# Exercise 3's points per check (curriculum.toml points / checks of the item): ex3.1 10 / 5,
-# ex3.2 10 / 4, ex3.3 15 / 12. A submission that breaks complete_text() loses the two ex3.1
-# checks that call it (text generation, rate limit): 4 points.
-FULL, WITHOUT_COMPLETE_TEXT, WITHOUT_RESPOND_TEXT = 35.0, 31.0, 33.0
+FILE = "ex3_openai.py"
+SOLUTION = (SOLUTIONS_DIR / FILE).read_text()
+STUB = (EXERCISES_DIR / FILE).read_text()
+HOSTILE = Path(__file__).parent / "hostile"
+CAP_S = 8
+CHECKS = ["--checks", "checks/test_ex3.py", "--check-time-cap", str(CAP_S)]
+# Checks (node ID substrings) that call a function, for the submissions that break it.
+CALLS = {"complete_text": ["test_text_generation_chat_completions", "test_rate_limit_is_retried", "[complete_text-"],
+         "respond_text": ["test_text_generation_responses_api", "[respond_text-"],
+         "draw_box": ["test_draw_box"]}
+ALL = ["::"]
 
 
 def patched(before: str, after: str) -> str:
@@ -35,31 +49,10 @@ def patched(before: str, after: str) -> str:
 COMPLETE_TEXT_BODY = ("    completion = client.chat.completions.create(\n        model=model,\n"
                       "        messages=[{\"role\": \"user\", \"content\": prompt}],\n")
 RESPOND_TEXT_BODY = "    response = client.responses.create(model=model, input=prompt)\n"
-SUBMISSIONS = {
-    "perfect": (SOLUTION, FULL),
-    "stub": ((EXERCISES_DIR / "ex3_openai.py").read_text(), 0.0),
-    "endless_loop": (patched(RESPOND_TEXT_BODY, "    while True:\n        pass\n" + RESPOND_TEXT_BODY),
-                     WITHOUT_RESPOND_TEXT),
-    "segfault": (patched(RESPOND_TEXT_BODY, "    import ctypes\n    ctypes.string_at(0)\n" + RESPOND_TEXT_BODY),
-                 WITHOUT_RESPOND_TEXT),
-    "os_exit": (patched(COMPLETE_TEXT_BODY, "    os._exit(0)\n" + COMPLETE_TEXT_BODY), WITHOUT_COMPLETE_TEXT),
-    "prints_100mb": (patched(COMPLETE_TEXT_BODY, "    print('x' * 100_000_000)\n" + COMPLETE_TEXT_BODY), FULL),
-    "imports_solutions": (patched(COMPLETE_TEXT_BODY, "    from solutions.ex3_openai import complete_text as c\n"
-                                  + COMPLETE_TEXT_BODY), WITHOUT_COMPLETE_TEXT),
-    "edits_checks": (SOLUTION + "\nfrom pathlib import Path as _P\n"
-                     "for _f in (_P.cwd() / 'checks').glob('*.py'):\n"
-                     "    _f.write_text('def test_free_points():\\n    pass\\n')\n", FULL),
-    "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n"
-                             "    socket.create_connection(('93.184.216.34', 80), timeout=5)\n" + COMPLETE_TEXT_BODY),
-                     WITHOUT_COMPLETE_TEXT),
-    # `python -I` skips sitecustomize, so only the network namespace stops this one; it hides
-    # the failure and answers correctly, so its score says nothing: the canary server does.
-    "bypasses_python_guard": (patched(COMPLETE_TEXT_BODY, "    import subprocess, sys as _sys\n"
-                                      "    subprocess.run([_sys.executable, '-I', '-c', os.environ['CANARY_CODE']])\n"
-                                      + COMPLETE_TEXT_BODY), FULL),
-}
-CANARY_CODE = ("import os, socket; "
-               "socket.create_connection((os.environ['CANARY_HOST'], int(os.environ['CANARY_PORT'])), 5)")
+
+
+def canary_code(host: str, port: int) -> str:
+    return f"import socket; socket.create_connection(({host!r}, {port}), 5)"
 
 
 def own_address() -> str | None:
@@ -73,17 +66,20 @@ def own_address() -> str | None:
     return None if host.startswith("127.") else host
 
 
-class Canary:
-    """A TCP server on this machine's outside address that counts who reaches it."""
+class Listener:
+    """A server that counts who reaches it: TCP on this machine's outside address, or a Unix socket."""
 
-    def __init__(self):
+    def __init__(self, unix_path: Path | None = None):
         self.host = own_address()
-        self.connections = 0
-        self.server = socket.create_server(("", 0))
+        if unix_path is None:
+            self.server = socket.create_server(("", 0))
+            self.port = self.server.getsockname()[1]
+        else:
+            self.server = socket.socket(socket.AF_UNIX)
+            self.server.bind(str(unix_path))
+            self.server.listen()
         self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.env = {"CANARY_CODE": CANARY_CODE, "CANARY_HOST": self.host or "127.0.0.1",
-                    "CANARY_PORT": str(self.port)}
+        self.connections = 0
 
     def count(self) -> int:
         while True:
@@ -95,120 +91,356 @@ class Canary:
             self.connections += 1
 
 
-@pytest.fixture(scope="module")
-def canary():
-    server = Canary()
-    yield server
-    server.server.close()
+def classic_submissions(listener: Listener) -> dict[str, tuple[str, list[str]]]:
+    """name: (source, the checks it loses) for the plain misbehaviours."""
+    return {
+        "perfect": (SOLUTION, []),
+        "stub": (STUB, ALL),
+        "endless_loop": (patched(RESPOND_TEXT_BODY, "    while True:\n        pass\n" + RESPOND_TEXT_BODY),
+                         CALLS["respond_text"]),
+        "segfault": (patched(RESPOND_TEXT_BODY, "    import ctypes\n    ctypes.string_at(0)\n" + RESPOND_TEXT_BODY),
+                     CALLS["respond_text"]),
+        "os_exit": (patched(COMPLETE_TEXT_BODY, "    os._exit(0)\n" + COMPLETE_TEXT_BODY), CALLS["complete_text"]),
+        "prints_100mb": (patched(COMPLETE_TEXT_BODY, "    print('x' * 100_000_000)\n" + COMPLETE_TEXT_BODY), []),
+        "opens_socket": (patched(COMPLETE_TEXT_BODY, "    import socket\n    socket.create_connection("
+                                 "('93.184.216.34', 80), timeout=5)\n" + COMPLETE_TEXT_BODY),
+                         CALLS["complete_text"]),
+        # `python -I` skips sitecustomize, so only the network namespace stops this one; it hides
+        # the failure and answers correctly, so its score says nothing: the listener does.
+        "bypasses_python_guard": (patched(COMPLETE_TEXT_BODY, "    import subprocess, sys as _sys\n"
+                                          f"    subprocess.run([_sys.executable, '-I', '-c', "
+                                          f"{canary_code(listener.host or '127.0.0.1', listener.port)!r}])\n"
+                                          + COMPLETE_TEXT_BODY), []),
+    }
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, canary):
-    root = tmp_path_factory.mktemp("class")
-    for name, (source, _) in SUBMISSIONS.items():
-        (root / name / "exercises").mkdir(parents=True)
-        (root / name / "exercises" / "ex3_openai.py").write_text(source)
-    # a learner's own copy of the checks, rigged: ignored by the grader
-    (root / "edits_checks" / "checks").mkdir()
-    (root / "edits_checks" / "checks" / "test_ex3.py").write_text("def test_free():\n    pass\n")
-    shutil.make_archive(str(root / "zipped"), "zip", root / "perfect")
-    out = root / "grades"
-    started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", *[str(root / n) for n in SUBMISSIONS],
-                           str(root / "zipped.zip"),
-                           "--checks", "checks/test_ex3.py", "--out", str(out), "--jobs", "2", "--time-limit", "240"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **canary.env})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, time.monotonic() - started, root
+def hostile_fragment(path: Path) -> dict:
+    """BASE, EXPECT and the source of a tests/hostile/ file."""
+    values: dict = {}
+    exec(compile("\n".join(line for line in path.read_text().splitlines()
+                           if line.startswith(("BASE =", "EXPECT ="))), str(path), "exec"), values)
+    return {"base": values["BASE"], "expect": values["EXPECT"], "source": path.read_text()}
 
 
-def test_gradebook_has_one_correct_row_per_submission(graded):
-    out, _, _ = graded
-    rows = list(csv.DictReader((out / "gradebook.csv").open()))
-    assert sorted(r["submission"] for r in rows) == sorted([*SUBMISSIONS, "zipped"])
-    for row in rows:
-        expected = FULL if row["submission"] == "zipped" else SUBMISSIONS[row["submission"]][1]
-        assert float(row["total"]) == pytest.approx(expected), row
-        assert float(row["max_total"]) == pytest.approx(FULL), row
+def write_submission(folder: Path, source: str) -> None:
+    (folder / "exercises").mkdir(parents=True)
+    (folder / "exercises" / FILE).write_text(source)
 
 
-def test_each_submission_has_gradescope_results_and_junit(graded):
-    out, _, _ = graded
-    for name in SUBMISSIONS:
-        data = json.loads((out / name / "results.json").read_text())
-        assert len(data["tests"]) == 21 and data["max_score"] == pytest.approx(FULL)
-        assert (out / name / "junit.xml").exists()
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
-def test_failures_say_why(graded):
-    out, _, _ = graded
-    outputs = {name: " ".join(t["output"] for t in json.loads((out / name / "results.json").read_text())["tests"])
-               for name in SUBMISSIONS}
-    assert "time limit" in outputs["endless_loop"]
-    assert "killed by signal 11" in outputs["segfault"]
-    assert "exited with code 0 before finishing" in outputs["os_exit"]
-    assert "not allowed" in outputs["imports_solutions"]
-    assert "network access is disabled" in outputs["opens_socket"]
-
-
-def test_no_graded_process_reaches_the_network_even_around_the_python_guard(graded, canary):
-    from dlgrade import isolation
-
-    prefix, how = isolation.network_namespace()
-    if prefix is None:
-        pytest.skip(how)
-    if canary.host is None:
-        pytest.skip("this machine has no address outside loopback to put a canary on")
-    assert canary.count() == 0, "a graded submission reached the canary server"
-    # The canary can fail: the same code outside the namespace gets through.
-    subprocess.run([sys.executable, "-I", "-c", CANARY_CODE], env={**os.environ, **canary.env}, check=True)
-    assert canary.count() == 1
-    subprocess.run([*prefix, sys.executable, "-I", "-c", CANARY_CODE], env={**os.environ, **canary.env})
-    assert canary.count() == 1
-
-
-def test_the_run_stays_within_limits_and_leaves_nothing_running(graded):
-    out, wall_s, root = graded
-    assert wall_s < 300
-    assert (out / "prints_100mb" / "log.txt").stat().st_size <= 1_000_000
-    workspaces = (str(Path(tempfile.gettempdir()) / "dlgrade-")).encode()
-    leftovers = []
+def our_processes(markers: list[bytes]) -> list[str]:
+    found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
             try:
                 cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if workspaces in cmdline or str(root).encode() in cmdline:
-                leftovers.append(cmdline.decode(errors="replace"))
-    assert not leftovers
+            if any(m in cmdline for m in markers):
+                found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
 
 
-def test_resume_skips_graded_submissions(graded):
-    out, _, root = graded
+def private_tmp(tmp_path_factory) -> dict[str, str]:
+    """An environment whose TMPDIR is a folder of its own, to see what the grader leaves there."""
+    return {**os.environ, "TMPDIR": str(tmp_path_factory.mktemp("tmpdir"))}
+
+
+def leftovers(env: dict[str, str]) -> list[str]:
+    return [p.name for p in Path(env["TMPDIR"]).iterdir()]
+
+
+SECRET = f"sk-dlgrade-test-{secrets.token_hex(8)}"
+BAD_NAME = os.fsdecode(b"bad\xff-name")
+FORMULA_NAME = '=SUM(1,2)'
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    tcp = Listener()
+    unix = Listener(root / "grader.sock")
+    out = root / "grades"
+    # other helpers' work changes checks/ and solutions/ meanwhile: files of our own stand for them
+    sentinels = [folder / f".dlgrade-sentinel-{os.getpid()}" for folder in (REPO_ROOT, REPO_ROOT / "checks")]
+    for sentinel in sentinels:
+        sentinel.write_text("instructor's file\n")
+    expected: dict[str, list[str] | str] = {}
+    for name, (source, lost) in classic_submissions(tcp).items():
+        write_submission(root / name, source)
+        expected[name] = lost
+    for path in sorted(HOSTILE.glob("*.py")):
+        fragment = hostile_fragment(path)
+        source = (SOLUTION if fragment["base"] == "solution" else STUB) + "\n" + fragment["source"]
+        source = (source.replace("__OUT__", str(out)).replace("__REPO__", str(REPO_ROOT))
+                  .replace("__OTHER__", str(root / "perfect" / "exercises" / FILE))
+                  .replace("__SENTINEL__", str(sentinels[0]))
+                  .replace("__CHECKS_SENTINEL__", str(sentinels[1])).replace("__SOCKET__", str(root / "grader.sock")))
+        write_submission(root / path.stem, source)
+        expect = fragment["expect"]
+        expected[path.stem] = ("tampered" if expect == "tampered" else [] if expect == "full" else ALL
+                               if expect == 0 else CALLS[expect.removeprefix("without ")])
+    # a rigged dlgrade package and conftest.py beside the exercise files: never taken
+    (root / "leaks_secrets" / "exercises" / "dlgrade").mkdir()
+    (root / "leaks_secrets" / "exercises" / "dlgrade" / "__init__.py").write_text("raise SystemExit('hijacked')\n")
+    (root / "leaks_secrets" / "exercises" / "conftest.py").write_text("raise SystemExit('hijacked')\n")
+    # class 6: names and files
+    bad = root / BAD_NAME
+    write_submission(bad, SOLUTION)
+    (bad / "exercises" / "notes.txt").symlink_to("/nonexistent/dangling")
+    (bad / "exercises" / "checkpoints").mkdir()
+    (bad / "exercises" / "checkpoints" / "everything").symlink_to("/usr")
+    expected[intake.display_name(bad)] = []
+    write_submission(root / FORMULA_NAME, SOLUTION)
+    expected[FORMULA_NAME] = []
+    for name, link in (("symlink_absolute", SOLUTIONS_DIR / FILE), ("symlink_relative", None)):
+        (root / name / "exercises").mkdir(parents=True)
+        where = root / name / "exercises" / FILE
+        where.symlink_to(link or os.path.relpath(SOLUTIONS_DIR / FILE, where.parent))
+        expected[name] = ALL
+    write_submission(root / "alice", STUB)
+    write_submission(root / "zipped" / "alice", SOLUTION)
+    with zipfile.ZipFile(root / "alice.zip", "w") as archive:
+        archive.write(root / "zipped" / "alice" / "exercises" / FILE, f"alice/exercises/{FILE}")
+    expected["alice"], expected["alice.zip"] = ALL, []
+    submissions = [p for p in sorted(root.iterdir()) if p.name not in ("grades", "zipped", "grader.sock")]
+    before = {"class": digests(root), "sentinels": [s.read_bytes() for s in sentinels]}
+    env = {**private_tmp(tmp_path_factory), "OPENAI_API_KEY": SECRET, "DLGRADE_TEST_SECRET": SECRET}
     started = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", *map(str, submissions), *CHECKS,
+                               "--out", str(out), "--jobs", "2", "--time-limit", "300"],
+                              cwd=REPO_ROOT, capture_output=True, timeout=900,
+                              env=env)
+        wall_s = time.monotonic() - started
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs_at_end = digests(out)
+        time.sleep(5)  # the daemon's moment
+        yield {"out": out, "root": root, "wall_s": wall_s, "proc": proc, "expected": expected, "before": before,
+               "sentinels": sentinels, "outputs_at_end": outputs_at_end, "tcp": tcp, "unix": unix,
+               "env": env}
+    finally:
+        for sentinel in sentinels:
+            sentinel.unlink()
+
+
+def rows(out: Path) -> dict[str, dict]:
+    with (out / "gradebook.csv").open(encoding="utf-8") as f:
+        return {r["submission"].removeprefix("'"): r for r in csv.DictReader(f)}
+
+
+def points_lost(out: Path, lost: list[str]) -> float:
+    tests = json.loads((out / "perfect" / "results.json").read_text())["tests"]
+    return sum(t["max_score"] for t in tests if any(s in t["extra_data"]["nodeid"] for s in lost))
+
+
+def test_every_row_is_present_and_right(graded):
+    out, expected = graded["out"], graded["expected"]
+    book = rows(out)
+    assert sorted(book) == sorted(expected)
+    full = float(book["perfect"]["max_total"])
+    assert full == float(book["perfect"]["total"]) > 0
+    for name, lost in expected.items():
+        row = book[name]
+        if lost == "tampered":
+            assert row["status"] == "tampered" and float(row["total"]) == 0, row
+            assert "tampered" in row["notes"]
+        else:
+            assert row["status"] == "graded", row
+            assert float(row["total"]) == pytest.approx(full - points_lost(out, lost), abs=1e-3), (name, row)
+            assert float(row["max_total"]) == pytest.approx(full), row
+        assert row["sandboxed"] == "yes"
+
+
+def test_symlinks_are_reported_not_followed(graded):
+    book = rows(graded["out"])
+    for name in ("symlink_absolute", "symlink_relative"):
+        assert f"{FILE} is a symlink: not followed" in book[name]["notes"]
+    bad = book[intake.display_name(graded["root"] / BAD_NAME)]
+    assert "checkpoints/everything/ is a symlink" in bad["notes"]
+
+
+def test_a_formula_name_is_text_in_the_gradebook(graded):
+    text = (graded["out"] / "gradebook.csv").read_text(encoding="utf-8")
+    assert "\n'=SUM(1,2)" in text.replace('"', "")
+    assert not any(line.startswith(("=", "+", "-", "@")) for line in text.splitlines())
+
+
+def test_the_review_column_flags_grader_internals(graded):
+    book = rows(graded["out"])
+    assert "sys.modules" in book["forge_patch_runtest"]["review"]
+    assert "gc.get_objects" in book["forge_gc_check_functions"]["review"]
+    assert "/proc" in book["reads_answers"]["review"]
+    assert book["perfect"]["review"] == "" and book["stub"]["review"] == ""
+
+
+def test_failures_say_why(graded):
+    out = graded["out"]
+    outputs = {name: " ".join(t["output"] for t in json.loads((out / name / "results.json").read_text())["tests"])
+               for name in ("endless_loop", "segfault", "os_exit", "opens_socket", "starves")}
+    assert "time limit" in outputs["endless_loop"]
+    assert "killed by signal 11" in outputs["segfault"]
+    assert "exited with code 0 before finishing" in outputs["os_exit"]
+    assert "network access is disabled" in outputs["opens_socket"]
+    assert "stopped by the grader" in outputs["starves"]
+
+
+def test_nothing_outside_the_submission_changed(graded):
+    before, root = graded["before"], graded["root"]
+    assert {k: v for k, v in digests(root).items() if not k.startswith("grades/")} == before["class"]
+    assert [s.read_bytes() for s in graded["sentinels"]] == before["sentinels"]
+
+
+def test_outputs_stay_the_graders_after_it_exits(graded):
+    assert digests(graded["out"]) == graded["outputs_at_end"]
+
+
+def test_no_secret_in_any_output(graded):
+    out, proc = graded["out"], graded["proc"]
+    assert SECRET.encode() not in proc.stdout + proc.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    leaks = json.loads((out / "leaks_secrets" / "results.json").read_text())
+    assert "env=" in json.dumps(leaks)  # the leak was attempted, with nothing to leak
+
+
+def test_no_graded_process_reaches_the_network_or_a_host_socket(graded):
+    tcp, unix = graded["tcp"], graded["unix"]
+    assert unix.count() == 0, "a graded submission reached a Unix socket of the grader's machine"
+    if tcp.host is None:
+        pytest.skip("this machine has no address outside loopback to put a listener on")
+    assert tcp.count() == 0, "a graded submission reached the listener"
+    # The listener can tell: the same code outside the sandbox gets through.
+    subprocess.run([sys.executable, "-I", "-c", canary_code(tcp.host, tcp.port)], check=True)
+    assert tcp.count() == 1
+
+
+def test_the_run_leaves_nothing_running_or_on_disk(graded):
+    out, root = graded["out"], graded["root"]
+    assert graded["wall_s"] < 600
+    assert (out / "prints_100mb" / "log.txt").stat().st_size <= 1_000_000
+    assert not our_processes([b"/grading/", str(root).encode(), b"sleep\x00600"])
+    assert leftovers(graded["env"]) == []
+
+
+def test_resume_trusts_only_what_the_grader_wrote(graded):
+    out, root = graded["out"], graded["root"]
+    forged = out / "perfect" / "results.json"
+    data = json.loads(forged.read_text())
+    data["tests"] = [{**t, "status": "passed", "score": t["max_score"]} for t in data["tests"]]
+    (out / "stub" / "results.json").write_text(json.dumps(data))  # the stub's row, forged full marks
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), str(root / "stub"),
-                           "--checks", "checks/test_ex3.py", "--out", str(out), "--resume"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 and time.monotonic() - started < 10
-    assert "graded perfect" not in proc.stderr
+                           *CHECKS, "--out", str(out), "--resume"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "graded perfect" not in proc.stderr and "graded stub: 0/" in proc.stderr
+    assert float(rows(out)["stub"]["total"]) == 0
 
 
-def test_hidden_checks_are_graded_as_hidden(graded, tmp_path):
-    _, _, root = graded
+def test_hidden_checks_are_graded_as_hidden_and_invisible_to_visible_runs(graded, tmp_path):
+    root = graded["root"]
     hidden = tmp_path / "hidden"
     hidden.mkdir()
-    (hidden / "test_hidden_ex3.py").write_text(
+    (hidden / "test_hidden_secret_name.py").write_text(
         "import pytest\n\n\n@pytest.mark.item('ex3.3')\ndef test_box_of_a_tiny_image(target):\n"
         "    ex3 = target.module('ex3_openai.py')\n"
         "    assert ex3.parse_box('{\"found\": true, \"box_2d\": [0, 0, 1000, 1000]}', 8, 6) == (0, 0, 8, 6)\n")
     out = tmp_path / "grades"
-    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), "--checks",
-                           "checks/test_ex3.py", "--hidden", str(hidden), "--out", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), str(root / "leaks_secrets"),
+                           *CHECKS, "--hidden", str(hidden), "--out", str(out), "--jobs", "2"],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     tests = json.loads((out / "perfect" / "results.json").read_text())["tests"]
     hidden_tests = [t for t in tests if t["visibility"] == "hidden"]
     assert len(hidden_tests) == 1 and hidden_tests[0]["status"] == "passed"
-    assert len(tests) == 22
+    leaked = json.loads((out / "leaks_secrets" / "results.json").read_text())["tests"]
+    visible_output = " ".join(t["output"] for t in leaked if t["visibility"] == "visible")
+    assert "hidden=[]" in visible_output and "secret_name" not in visible_output
+
+
+def test_sigterm_kills_everything_and_keeps_finished_rows(graded, tmp_path, tmp_path_factory):
+    root = graded["root"]
+    out = tmp_path / "grades"
+    env = private_tmp(tmp_path_factory)
+    # every check of this one hangs: minutes of watchdog kills and restarts
+    write_submission(tmp_path / "hangs", SOLUTION + "\nimport signal, time\n"
+                     "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\ntime.sleep(3600)\n")
+    proc = subprocess.Popen([sys.executable, "-m", "dlgrade", "grade", str(root / "stub"), str(tmp_path / "hangs"),
+                             *CHECKS, "--out", str(out), "--jobs", "2"],
+                            cwd=REPO_ROOT, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stderr:
+        if line.startswith("graded stub"):
+            break
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert sorted(rows(out)) == ["stub"]
+    assert not our_processes([b"/grading/", str(tmp_path).encode()])
+    assert leftovers(env) == []
+
+
+def test_refuses_without_a_sandbox_unless_told(graded, tmp_path):
+    root = graded["root"]
+    env = {**os.environ, "PATH": "/nonexistent"}
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), *CHECKS,
+                           "--out", str(tmp_path / "a")], cwd=REPO_ROOT, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "refusing to grade without a sandbox" in proc.stderr
+    assert "bwrap" in proc.stderr and not (tmp_path / "a" / "gradebook.csv").exists()
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), *CHECKS, "--no-sandbox",
+                           "--out", str(tmp_path / "b")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = rows(tmp_path / "b")["perfect"]
+    assert row["sandboxed"] == "no" and row["total"] == row["max_total"]
+
+
+# -- the snapshot and the gradebook, without grading ---------------------------------------
+
+def test_snapshot_takes_regular_exercise_files_only(tmp_path):
+    sub = tmp_path / "sub"
+    write_submission(sub, "x = 1\n")
+    (sub / "exercises" / "ex2_llm.py").symlink_to(SOLUTIONS_DIR / "ex2_llm.py")
+    (sub / "exercises" / "solutions.py").write_text("stolen\n")
+    (sub / "exercises" / "checkpoints" / "deep").mkdir(parents=True)
+    (sub / "exercises" / "checkpoints" / "deep" / "model.pt").write_bytes(b"\0weights")
+    (sub / "exercises" / "checkpoints" / "root").symlink_to("/")
+    [snap] = intake.snapshot([sub], tmp_path / "snap")
+    files = sorted(str(p.relative_to(snap.folder)) for p in snap.folder.rglob("*") if p.is_file())
+    assert files == ["checkpoints/deep/model.pt", FILE]
+    assert any("ex2_llm.py is a symlink" in n for n in snap.notes)
+    assert any("checkpoints/root" in n for n in snap.notes)
+
+
+def test_snapshot_of_a_zip_skips_escapes_and_links(tmp_path):
+    archive = tmp_path / "bob.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(f"bob/exercises/{FILE}", "x = 1\n")
+        z.writestr("bob/../../evil.py", "evil\n")
+        link = zipfile.ZipInfo("bob/exercises/ex2_llm.py")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/work/main/solutions/ex2_llm.py")
+    [snap] = intake.snapshot([archive], tmp_path / "snap")
+    assert snap.name == "bob" and (snap.folder / FILE).read_text() == "x = 1\n"
+    assert not (snap.folder / "ex2_llm.py").exists() and not (tmp_path / "evil.py").exists()
+    assert any("symlink in the zip" in n for n in snap.notes)
+
+
+def test_names_keep_every_byte_and_never_merge(tmp_path):
+    paths = [tmp_path / os.fsdecode(b"caf\xe9"), tmp_path / "x" / "alice", tmp_path / "y" / "alice",
+             tmp_path / "alice.zip"]
+    for path in paths[:3]:
+        write_submission(path, "x = 1\n")
+    with zipfile.ZipFile(paths[3], "w") as z:
+        z.writestr(FILE, "x = 2\n")
+    snaps = intake.snapshot(paths, tmp_path / "snap")
+    assert [s.name for s in snaps] == ["caf\\xe9", "alice", "alice~2", "alice.zip"]
+    assert (snaps[3].folder / FILE).read_text() == "x = 2\n"
+
+
+def test_gradebook_cells_that_look_like_formulas_are_text():
+    assert [gradebook.safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "alice", "")] == \
+        ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "alice", ""]

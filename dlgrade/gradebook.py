@@ -1,0 +1,66 @@
+"""The outputs of `dlgrade grade` beside the per-submission results: gradebook.csv and the ledger.
+
+The ledger (`--out`/.dlgrade-ledger.json) records, for every submission the grader finished,
+the SHA-256 of the results.json it wrote and the row's flags. Only the grader writes it, and
+no sandbox can see --out; `--resume` trusts a results.json only when its digest matches, so a
+file changed afterwards (by anything) is graded again instead of believed.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+LEDGER = ".dlgrade-ledger.json"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value) -> str:
+    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+    os.replace(tmp, path)
+
+
+def write_gradebook(rows: list[dict], items: list[str], path: Path) -> None:
+    """One row per submission: its points per item, total, max, status, sandboxed, review flags, notes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", *items, "total", "max_total", "status", "sandboxed", "review", "notes"])
+    for row in sorted(rows, key=lambda r: r["submission"]):
+        writer.writerow([safe_cell(row["submission"]), *[row["items"].get(i, 0) for i in items], row["total"],
+                         row["max_total"], row["status"], row["sandboxed"], safe_cell(row["review"]),
+                         safe_cell(row["notes"])])
+    write_atomic(path, buffer.getvalue())
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_ledger(out: Path) -> dict:
+    try:
+        return json.loads((out / LEDGER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_ledger(out: Path, ledger: dict) -> None:
+    write_atomic(out / LEDGER, json.dumps(ledger, ensure_ascii=False, indent=1))
+
+
+def trusted(out: Path, ledger: dict, name: str, results: Path) -> dict | None:
+    """The ledger entry of a finished submission whose results.json is the one the grader wrote, else None."""
+    entry = ledger.get(name)
+    try:
+        return entry if entry and results.is_file() and digest(results) == entry.get("sha256") else None
+    except OSError:
+        return None

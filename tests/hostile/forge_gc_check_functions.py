@@ -1,0 +1,21 @@
+"""Class 1, forged scores: at import, find the collected check items through the garbage
+collector and swap each check's function for one that returns at once. A stub otherwise.
+
+Caught by the canary check: it is an item like the others.
+"""
+BASE = "stub"
+EXPECT = "tampered"
+
+
+def _swap():
+    import gc
+
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "Function" and hasattr(obj, "nodeid") and hasattr(obj, "obj"):
+            try:
+                obj.obj = lambda *args, **kwargs: None
+            except Exception:  # noqa: BLE001
+                pass
+
+
+_swap()
