@@ -11,6 +11,7 @@ import base64
 import html
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import matplotlib
 import matplotlib.font_manager
@@ -46,18 +47,37 @@ CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi 
              "Microsoft YaHei", "PingFang SC"]
 
 
-def chart_lang(lang: str) -> str:
-    """Chinese chart labels only where matplotlib has a CJK font; DejaVu alone draws empty boxes."""
-    if lang != "zh":
-        return lang
+CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "wqy-zenhei", "wqy-microhei", "simhei", "msyh", "PingFang")
+
+
+def _cjk_family() -> str | None:
     for family in CJK_FONTS:
         try:
             matplotlib.font_manager.findfont(family, fallback_to_default=False)
+            return family
         except ValueError:
             continue
-        plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
-        return "zh"
-    return "en"
+    return None
+
+
+def chart_lang(lang: str) -> str:
+    """Chinese chart labels only where matplotlib has a CJK font; DejaVu alone draws empty boxes.
+
+    matplotlib keeps its font list in a cache made on first use, so a font installed since
+    (apt-get install fonts-noto-cjk) is not in it: the system's font files are added then.
+    """
+    if lang != "zh":
+        return lang
+    family = _cjk_family()
+    if family is None:
+        for path in matplotlib.font_manager.findSystemFonts():
+            if any(name.lower() in Path(path).name.lower() for name in CJK_FILES):
+                matplotlib.font_manager.fontManager.addfont(path)
+        family = _cjk_family()
+    if family is None:
+        return "en"
+    plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
+    return "zh"
 
 
 def _png(figure) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dlgrade import curriculum as curriculum_mod
 from dlgrade import stubs
+from dlgrade.i18n import set_lang, tr
 from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 BACKUP_DIR = REPO_ROOT / ".dlgrade" / "backup"
@@ -29,7 +30,7 @@ def pristine_stub(filename: str) -> str:
     first = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", rel], cwd=REPO_ROOT,
                            capture_output=True, text=True, check=True).stdout.split()
     if not first:
-        raise FileNotFoundError(f"no stub for {rel}: neither solutions/ nor a commit that added it")
+        raise FileNotFoundError(tr("no stub for {path}: neither solutions/ nor a commit that added it", path=rel))
     return subprocess.run(["git", "show", f"{first[-1]}:{rel}"], cwd=REPO_ROOT, capture_output=True, text=True,
                           check=True).stdout
 
@@ -75,14 +76,17 @@ def reset(target: str, exercises: Path = EXERCISES_DIR) -> tuple[Path, Path]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", help="an item (ex3.2: its functions) or an exercise (ex3: the whole file)")
+    parser.add_argument("target", help=tr("an item (ex3.2: its functions) or an exercise (ex3: the whole file)"))
+    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
+                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
 
 
 def run(args: argparse.Namespace) -> int:
+    set_lang(args.lang)
     try:
         path, backup = reset(args.target)
     except (KeyError, StopIteration, FileNotFoundError, subprocess.CalledProcessError) as exc:
-        print(f"cannot reset {args.target}: {exc}")
+        print(tr("cannot reset {name}: {error}", name=args.target, error=exc))
         return 2
-    print(f"reset {args.target} in {path}; your version is saved at {backup}")
+    print(tr("reset {name} in {path}; your version is saved at {backup}", name=args.target, path=path, backup=backup))
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from dlgrade.i18n import tr
 from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 MODULE_PREFIX = "dlgrade_target"
@@ -72,7 +73,7 @@ class Target:
     def path(self, filename: str) -> Path:
         path = self.root / filename
         if not path.is_file():
-            raise TargetError(f"{self.label}/{filename} does not exist", not_started=True)
+            raise TargetError(tr("{path} does not exist", path=f"{self.label}/{filename}"), not_started=True)
         return path
 
     def script(self, filename: str) -> Path:
@@ -92,19 +93,17 @@ class Target:
             spec.loader.exec_module(module)
         except NotImplementedError as exc:
             del sys.modules[name]
-            raise TargetError(f"{self.label}/{filename} is not started ({exc})", not_started=True) from exc
+            raise TargetError(tr("{path} is not started ({error})", path=f"{self.label}/{filename}", error=exc),
+                              not_started=True) from exc
         except SyntaxError as exc:
             del sys.modules[name]
-            raise TargetError(
-                f"importing {self.label}/{filename} failed: SyntaxError at line {exc.lineno}: {exc.msg}"
-            ) from None
+            raise TargetError(tr("importing {path} failed: SyntaxError at line {line}: {error}",
+                                 path=f"{self.label}/{filename}", line=exc.lineno, error=exc.msg)) from None
         except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
             del sys.modules[name]
             where = _where_in(exc.__traceback__, self.root)
-            raise TargetError(
-                f"importing {self.label}/{filename} failed: {type(exc).__name__}: {exc}"
-                + (f" ({where})" if where else "")
-            ) from None
+            raise TargetError(tr("importing {path} failed: {error}", path=f"{self.label}/{filename}",
+                                 error=f"{type(exc).__name__}: {exc}") + (f" ({where})" if where else "")) from None
         self._modules[filename] = module
         return module
 
@@ -114,7 +113,5 @@ class SolutionsBlocker(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname == "solutions" or fullname.startswith("solutions."):
-            raise ImportError(
-                "importing the reference solutions is not allowed while grading; write your own code"
-            )
+            raise ImportError(tr("importing the reference solutions is not allowed while grading; write your own code"))
         return None

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from dlgrade import stubs
+from dlgrade import curriculum, stubs
 from dlgrade.paths import EXERCISES_DIR, FIXTURES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from dlgrade.targets import Target, TargetError
 from gradelib import run_checks
@@ -86,6 +86,39 @@ def test_failure_is_a_few_lines_with_the_hint(tmp_path):
     block = [line for line in itertools.takewhile(lambda line: not line.startswith("="), after)]
     assert len(block) <= 5, block
     assert any("hint:" in line for line in block) and "answer() should return 42" in test["output"]
+
+
+TWO_CHECKS_OF_ONE_ITEM = SYNTHETIC_CHECKS + '''
+
+@pytest.mark.item("ex3.1")
+def test_answer_again(target):
+    assert target.module("ex3_openai.py").answer() == 42, "answer() should still return 42"
+'''
+
+
+def test_an_items_hint_is_printed_once_and_the_output_ends_with_the_next_step(tmp_path):
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_synthetic.py").write_text(textwrap.dedent(TWO_CHECKS_OF_ONE_ITEM))
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "ex3_openai.py").write_text("def answer():\n    return 41\n")
+    run = run_checks(tmp_path / "results.json", "-p", "dlgrade.plugin", "checks", target=tmp_path / "submission",
+                     cwd=tmp_path, timeout=120)
+    assert run.returncode == 1 and run.output.count("answer() should") == 2
+    assert run.output.count("hint:") == 1, run.output
+    tail = run.output.strip().splitlines()[-2:]  # the item's hint was shown: next and rerun only
+    assert tail[0].startswith("next: ex3.1") and tail[-1].strip().startswith("rerun:"), tail
+    assert "FAILED checks/" not in run.output  # the failure blocks say it; no second list pushes the next step up
+
+
+def test_a_stub_run_is_one_line_per_item_and_exits_0(stubs_run):
+    assert stubs_run.returncode == 0, stubs_run.output[-3000:]
+    lines = stubs_run.output.splitlines()
+    for item in curriculum.load().items:
+        if item.graded:
+            mine = [line for line in lines if line.startswith(f"[not started] {item.id} ")]
+            assert len(mine) == 1, (item.id, mine)
+    assert "FAILED" not in stubs_run.output and "Traceback" not in stubs_run.output
+    assert lines[-1].strip().startswith("rerun: pytest checks/"), lines[-5:]
 
 
 def test_verbose_shows_the_full_traceback(tmp_path):
