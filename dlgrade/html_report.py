@@ -42,6 +42,7 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vert
 .detail { display: block; color: #777; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9em; }
 .next { background: #f1f8e9; padding: 0.8em 1em; border-radius: 6px; }
 code { background: #f5f5f5; padding: 1px 4px; border-radius: 3px; }
+img { max-width: 100%; height: auto; }
 """
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC"]
@@ -158,6 +159,13 @@ def _detail(text: str) -> str:
     return cut[:cut.rfind(" ")] if " " in cut else cut + "…"
 
 
+def _details(results: list[CheckResult], status: str) -> list[str]:
+    """The messages worth showing for an item: each once; one only for an item not started."""
+    texts = list(dict.fromkeys(r.output.strip() for r in results
+                               if r.status not in ("passed", "skipped") and r.output.strip()))
+    return texts[:1] if status == "not_started" else texts
+
+
 def minutes(iso: str) -> str:
     return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
 
@@ -204,8 +212,8 @@ def page(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]
                                                  sum(r.max_score for r in mine) or item.points)
             else:
                 item_points = esc(render.practice_status(curriculum, item, results, lang))
-            detail = "".join(f"<span class='detail'>{esc(_detail(r.output))}</span>"
-                             for r in mine if r.status not in ("passed", "skipped") and r.output)
+            detail = "".join(f"<span class='detail'>{esc(_detail(text))}</span>"
+                             for text in _details(mine, status))
             times = [recorded[r.nodeid] for r in mine if r.nodeid in recorded]
             stamp = f"<br><span class='muted'>{esc(minutes(max(times)))}</span>" if times else ""
             parts.append(f"<tr><td><code>{esc(item.id)}</code></td><td>{esc(item.title(lang))}{detail}</td>"
