@@ -444,3 +444,71 @@ def test_names_keep_every_byte_and_never_merge(tmp_path):
 def test_gradebook_cells_that_look_like_formulas_are_text():
     assert [gradebook.safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "alice", "")] == \
         ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "alice", ""]
+
+
+# -- the grader's bookkeeping over runs, with the runs replaced by scripted outcomes ---------
+
+def scripted_grader(tmp_path, outcomes: list) -> tuple[object, list]:
+    """A Grader over ten collected checks whose runs return `outcomes` in turn (a function of the pending checks)."""
+    from dlgrade import grade, isolation
+
+    settings = grade.Settings(out=tmp_path, checks=["checks"], hidden=None, time_limit_s=60, sandbox=True,
+                              limits=isolation.Limits())
+    grader = grade.Grader(settings, tmp_path)
+    grader.collected["visible"] = {f"checks/test_x.py::test_{i}": {"item": "ex3.1", "weight": 1.0, "time_limit": 5}
+                                   for i in range(10)}
+    calls = []
+
+    def run_once(sub, visibility, pending, deadline, log):
+        calls.append(list(pending))
+        return outcomes[min(len(calls), len(outcomes)) - 1](list(pending))
+
+    grader._run_once = run_once
+    return grader, calls
+
+
+def outcome(code, results=(), canary="failed", current=None, overrun=None):
+    from dlgrade.grade import RunOutcome
+    from dlgrade.results import CheckResult
+
+    return RunOutcome(code, [CheckResult(nodeid=n, item="ex9.9", status=s, weight=99.0) for n, s in results],
+                      canary, current, overrun)
+
+
+def test_when_restarts_run_out_the_rest_fail_with_the_reason(tmp_path):
+    from dlgrade import grade
+
+    # every run dies by a signal in its first check
+    grader, calls = scripted_grader(tmp_path, [lambda p: outcome(-11, canary=None, current=p[0])])
+    result = grade.Grade("x")
+    grader._grade_checks(None, "visible", 0, None, result)
+    assert len(calls) == grade.MAX_RESTARTS + 1
+    outputs = [r.output for r in result.results]
+    assert len(outputs) == 10 and all(r.status == "failed" for r in result.results)
+    assert sum("killed by signal 11" in o and "while running this check" in o for o in outputs) == 6
+    assert sum(o.startswith("not run: the grader restarted the checks 5 times") for o in outputs) == 4
+    assert result.notes[-1] == "4 checks not run: restarts ran out" and result.status == grade.GRADED
+
+
+def test_results_the_grader_did_not_ask_for_are_ignored(tmp_path):
+    from dlgrade import grade
+
+    grader, _ = scripted_grader(tmp_path, [lambda p: outcome(1, [(n, "passed") for n in p]
+                                                             + [("checks/test_x.py::test_free", "passed")])])
+    result = grade.Grade("x")
+    grader._grade_checks(None, "visible", 0, None, result)
+    assert sorted(r.nodeid for r in result.results) == sorted(grader.collected["visible"])
+    assert {(r.item, r.weight) for r in result.results} == {("ex3.1", 1.0)}  # the grader's, not the run's
+
+
+@pytest.mark.parametrize("run", [
+    lambda p: outcome(1, [(n, "passed") for n in p], canary="passed"),  # pytest patched: the canary passes
+    lambda p: outcome(0, [(n, "passed") for n in p], canary=None),  # a results file without the canary
+], ids=["canary-passed", "canary-missing"])
+def test_a_canary_that_does_not_fail_marks_the_row_tampered(tmp_path, run):
+    from dlgrade import grade
+
+    grader, _ = scripted_grader(tmp_path, [run])
+    result = grade.Grade("x")
+    grader._grade_checks(None, "visible", 0, None, result)
+    assert result.status == grade.TAMPERED and "tampered" in result.notes[0]
