@@ -1,0 +1,5 @@
+"""Sequence log-prob summed over the prompt tokens too."""
+TARGET = "ex5_papers.py"
+CATCHES = ["checks/test_ex5.py::test_sequence_logprobs_of_a_padded_batch"]
+REPLACE = [("answer = (positions[None, :] >= prompt_lengths[:, None]) & attention_mask[:, 1:].bool()",
+            "answer = attention_mask[:, 1:].bool()")]
