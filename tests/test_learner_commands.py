@@ -30,6 +30,15 @@ def test_hint_in_both_languages():
     assert whole.returncode == 0 and all(f"ex3.{n} " in whole.stdout for n in (1, 2, 3)), whole.stderr
 
 
+def test_next_without_recorded_results_runs_nothing_and_says_so(tmp_path):
+    shutil.copy(REPO_ROOT / "curriculum.toml", tmp_path / "curriculum.toml")
+    proc = dlgrade("next", "--lang", "en", cwd=tmp_path, timeout=60,
+                   env={**os.environ, "DLGRADE_ROOT": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "no recorded results yet" in proc.stderr and proc.stdout.startswith("next: ex1.1")
+    assert not (tmp_path / ".dlgrade").exists()  # no check ran
+
+
 def test_reset_an_item_keeps_the_rest_of_the_file(tmp_path):
     exercises = tmp_path / "exercises"
     stubs.write_stubs(SOLUTIONS_DIR, exercises)
