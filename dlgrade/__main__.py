@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from dlgrade import autograder, checklist, grade, hint, next_step, release, report, reset, snapshot, stubs, watch
-from dlgrade.i18n import N_, set_lang, tr
+from dlgrade.i18n import N_, set_lang, tr, translate_argparse
 
 COMMANDS = {
     # the learner commands' help is in the catalogue (dlgrade/i18n.py): --lang or DLGRADE_LANG=zh shows it in Chinese
@@ -26,6 +26,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     set_lang(_lang_option(argv))
+    translate_argparse()
     parser = argparse.ArgumentParser(prog="dlgrade", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():

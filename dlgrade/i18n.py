@@ -134,6 +134,17 @@ def tr(msgid: str, /, **fields: object) -> str:
     return translate(msgid, get_lang(), **fields)
 
 
+def translate_argparse() -> None:
+    """argparse's own words (usage:, options, its error lines) in the learner's language.
+
+    argparse phrases them through gettext's `_`, looked up in its module globals at each call;
+    their msgids are in the catalogue under "argparse".
+    """
+    import argparse
+
+    argparse._ = lambda text: translate(text, get_lang())
+
+
 def N_(msgid: str) -> str:
     """Mark a constant for the catalogue; translate it where it is shown, with tr()."""
     return msgid
