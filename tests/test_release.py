@@ -147,9 +147,11 @@ def _selected_items() -> list[str]:
 
 def _run_checks(folder: Path, json_path: Path) -> dict[str, str]:
     items = [arg for item in _selected_items() for arg in ("--item", item)]
-    subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--no-header",
-                    "--dlgrade-json", str(json_path), *items], cwd=folder, capture_output=True, text=True,
-                   timeout=900, env={**os.environ, "DLGRADE_LANG": "en"})
+    proc = subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider", "--no-header",
+                           "--dlgrade-json", str(json_path), *items], cwd=folder, capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "DLGRADE_LANG": "en"})
+    # not started is a skip: a run with no failure, no collection error, exits 0
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     tests = json.loads(json_path.read_text(encoding="utf-8"))["tests"]
     return {t["extra_data"]["nodeid"]: t["extra_data"]["dlgrade_status"] for t in tests}
 
