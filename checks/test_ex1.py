@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,9 +23,11 @@ import pytest
 import torch
 from PIL import Image
 from torch import nn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from dlgrade.feedback import expect, expect_type, fail
+from dlgrade.feedback import expect, expect_type, fail, prose
+from dlgrade.i18n import N_, tr
 from dlgrade.paths import FIXTURES_DIR
 from dlgrade.targets import TargetError
 
@@ -35,25 +38,60 @@ REFERENCE_MODEL = DATA / "reference_resnet.pt2"
 CHECKPOINT = "checkpoints/ex1_best.pt"
 MNIST_ENV = "DLGRADE_MNIST_ROOT"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-# Measured here (2-core machine, one thread, `ex1_pytorch.py train`, 20 epochs): the reference
-# recipe's best checkpoint reads 99.55 % (seed 0, committed), 99.05 % (seed 1), 99.35 % (seed 2)
-# of the fixture's 2,000 test digits; with a 10 % validation split and no loss tie-break it was 99.25 / 98.60 /
-# 99.40 % (seeds 0-2): a lucky early epoch won on 800 validation digits. One test digit is
-# 0.05 pp. 99.0 % is the curriculum's floor, not a tuned value.
-ACCURACY_MIN = 0.990
-# Measured: the reference model reads PHOTO_NOTE of the 60 fixture photos through the
-# reference preprocessing; naive resizing of the whole photo reads PHOTO_NAIVE_NOTE.
+# The accuracy floor, from measured models (best checkpoint by validation accuracy, tested on
+# the fixture's 2,000 test digits; one digit is 0.05 pp, the standard error near 99 % ~0.2 pp):
+#   recipe                                        seeds    epochs  test accuracy %      where measured
+#   reference (20 % validation, loss tie-break)   0/1/2    20      99.55 / 99.05 / 99.35  here, earlier round (seed 0
+#                                                                                         re-read today: 99.55)
+#   first reference (10 % validation, no tie)     0/1/2    20      99.25 / 98.60 / 99.40  here, earlier round (seed 0
+#                                                                                         re-read today: 99.25)
+#   independent ResNet-10 (ResNet-D, Kaiming)     3 seeds  20      99.00 / 99.15 / 99.20  reported in issue 16
+#   reference recipe, fewer epochs                1 seed   10      98.60                  reported in issue 16
+#   reference recipe, 1 epoch on 1,600 digits     0        1       see SHORT_RUN figures  (far below)
+# Broken recipes (fixtures/ex1/measure_accuracy.py: no_skip, no_bn, four_layers, unnormalised)
+# could not be trained to 20 epochs in this round: 7 sessions shared 2 cores and one 20-epoch run
+# got ~6 % of a core. They are caught by checks of their own (residual, BatchNorm, layer count,
+# normalisation); this floor catches models that did not finish learning. Every correct model
+# above clears 98.0 % by at least 0.6 pp (12 digits, ~2 standard errors at 98.6 %).
+ACCURACY_MIN = 0.980
+# The grader's reference model (fixtures/ex1/reference_resnet.pt2) is not an answer: a checkpoint
+# whose logits on the test digits all lie this close to the reference's is the reference.
+# Two independently trained models differ by whole logits; a copy by float rounding only.
+REFERENCE_ATOL = 1e-3
+# Measured here: the reference model reads 60 of the 60 fixture photos through the reference
+# preprocessing; through naive resizing of the whole photo (tests/mutants/ex1_photo_naive_resize.py), 6.
 PHOTO_MIN = 0.95
-# Measured: 2 epochs on 1,024 training digits (seed 0), validation on 256 others: 0.848 with
-# the reference recipe, 0.488 with Adam (lr 2e-3, pre-activation blocks); chance is 0.10.
-SHORT_RUN_MIN_VAL_ACC = 0.3
+# The short run (2 epochs on 1,024 training digits, validation on 256 others) must show
+# learning, not speed: validation loss at most SHORT_RUN_LOSS_RATIO of the untrained model's,
+# accuracy at least SHORT_RUN_ACC_GAIN above it. Measured here (the check's setup, model seeds
+# 0/1/2, loss ratio after/before and accuracy gain):
+#   reference recipe            0.32 / 0.27 / 0.27    +0.75 / +0.70 / +0.71
+#   ResNet-D shortcuts          0.24 / 0.21 / 0.22    +0.80 / +0.80 / +0.76
+#   Adam lr 1e-3, no schedule   0.43 / 0.74 / 0.47    +0.68 / +0.16 / +0.61   (0.297 < the old 0.30 floor)
+#   scheduler stepped per epoch 0.68 / 0.70 / 0.67    +0.46 / +0.45 / +0.46
+#   zero-init residual BN       0.91 / 0.91 / 0.92    +0.21 / +0.09 / +0.13   (slow, sound)
+#   4 layers (stem, 1 block)    0.88 / 0.89 / 0.92    +0.22 / +0.16 / +0.11
+#   no BatchNorm at all         1.00 / 1.00 / 1.00    +0.11 / +0.00 / +0.02   (caught by ex1.1's BN check too)
+#   no optimizer.step()         1.01 / 1.00 / 1.00    +0.02 / -0.04 / +0.03
+# (fixtures/ex1/measure_accuracy.py builds the recipes.) The old absolute floor (val acc >= 0.30)
+# failed zero-init residual at 0.227.
+SHORT_RUN_LOSS_RATIO = 0.97
+SHORT_RUN_ACC_GAIN = 0.05
+STEP_HINT = N_("every batch: optimizer.zero_grad(), loss.backward(), optimizer.step(), then the scheduler's step()")
+EVAL_BATCH = 96
+MEAN_HINT = N_("sum the per-item losses (reduction=\"sum\") and the correct predictions over all batches, then "
+              "divide by the number of items: the last batch may be smaller")
+SCRIPT_LIMIT = 5000
 # Measured on the fixture's 8,000 training digits: the centre of mass sits at 13.99 (median;
 # 1st-99th percentile 13.5-14.5) in both axes, and 97 % of the ink (median) lies in the central
 # 20x20 box, 87.6 % at the 1st percentile.
 MNIST_CENTRE = 14.0
 MIN_INK_INSIDE = 0.85
 
+# Time limits catch hangs; they never decide a pass. Measured here with 7 sessions sharing the 2
+# cores: the 1-epoch `train` run 74-204 s, `predict` 27-62 s, the short training runs 25-39 s.
 pytestmark = [pytest.mark.time_limit(60)]
+SCRIPT_TIMEOUT_S = 420
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +141,15 @@ def gz_only_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def reference_model():
+    """The grader's trained ResNet as an exported program (no .eval()/.train(): export fixed its mode)."""
     return torch.export.load(REFERENCE_MODEL).module()
+
+
+@pytest.fixture(scope="session")
+def reference_test_logits(reference_model, mnist_tensors):
+    test_x = mnist_tensors[2]
+    with torch.no_grad():
+        return torch.cat([reference_model(test_x[i: i + 500]) for i in range(0, len(test_x), 500)])
 
 
 def run_exercise_script(target, *args: str, timeout: float) -> subprocess.CompletedProcess:
@@ -111,7 +157,8 @@ def run_exercise_script(target, *args: str, timeout: float) -> subprocess.Comple
     proc = subprocess.run([sys.executable, str(target.script(FILE)), *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
     if proc.returncode != 0 and "NotImplementedError" in proc.stderr:
-        raise TargetError(f"{target.label}/{FILE} {args[0]}: main() still raises NotImplementedError",
+        raise TargetError(tr("{script} {command}: main() still raises NotImplementedError",
+                             script=f"{target.label}/{FILE}", command=args[0]),
                           not_started=True)
     return proc
 
@@ -119,8 +166,37 @@ def run_exercise_script(target, *args: str, timeout: float) -> subprocess.Comple
 def fresh_model(ex1, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     model = ex1.build_resnet()
-    expect(isinstance(model, nn.Module), "build_resnet() returns an nn.Module", got=type(model).__name__)
+    expect(isinstance(model, nn.Module), tr("build_resnet() returns an nn.Module"), got=type(model).__name__)
     return model
+
+
+def measure(request, key: str, value: str) -> None:
+    """A measurement in the results (the record_property fixture warns under junit_family xunit2)."""
+    request.node.user_properties.append((key, value))
+
+
+def logits_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The model's logits in eval mode, in chunks; the model's mode is restored afterwards."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(images[i: i + 500]).float() for i in range(0, len(images), 500)])
+    model.train(was_training)
+    return logits
+
+
+def own_evaluation(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """The check's own (mean cross-entropy, accuracy) of the model in eval mode."""
+    logits = logits_of(model, images)
+    return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+
+
+def expect_history(history: object, epochs: int) -> None:
+    expect_type(history, dict, "train()'s return value")
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        expect(len(history.get(key, [])) == epochs, tr("history[{key}] has one value per epoch", key=repr(key)),
+               expected=epochs,
+               got=history.get(key))
 
 
 # ---------------------------------------------------------------- ex1.1 the ResNet
@@ -131,14 +207,15 @@ def test_resnet_shape_and_size(ex1):
     model = fresh_model(ex1).eval()
     with torch.no_grad():
         out = model(torch.randn(3, 1, 28, 28))
-    expect(tuple(out.shape) == (3, 10), "output shape for a batch of 3 digits", expected=(3, 10),
+    expect(tuple(out.shape) == (3, 10), tr("output shape for a batch of 3 digits"), expected=(3, 10),
            got=tuple(out.shape))
     layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    expect(8 <= len(layers) <= 14, "number of weight layers (Conv2d + Linear)", expected="8-14 (about 10)",
+    expect(8 <= len(layers) <= 14, tr("number of weight layers (Conv2d + Linear)"),
+           expected=prose(tr("8-14 (about 10)")),
            got=len(layers))
-    expect(any(isinstance(m, nn.BatchNorm2d) for m in model.modules()), "the blocks use BatchNorm2d")
+    expect(any(isinstance(m, nn.BatchNorm2d) for m in model.modules()), tr("the blocks use BatchNorm2d"))
     params = sum(p.numel() for p in model.parameters())
-    expect(50_000 <= params <= 5_000_000, "parameter count", expected="50k-5M", got=f"{params:,}")
+    expect(50_000 <= params <= 5_000_000, tr("parameter count"), expected=prose("50k-5M"), got=params)
 
 
 @pytest.mark.item("ex1.1")
@@ -146,8 +223,9 @@ def test_residual_connections_are_there(ex1):
     """With every convolution of a block zeroed, an identity-shortcut block passes its input through."""
     model = fresh_model(ex1).eval()
     blocks = list(getattr(model, "blocks", []))
-    expect(len(blocks) >= 2, "model.blocks should list the residual blocks", got=f"{len(blocks)} blocks",
-           hint="keep the blocks in an nn.Sequential attribute named `blocks`")
+    expect(len(blocks) >= 2, tr("model.blocks should list the residual blocks"),
+           got=prose(tr("{count} blocks", count=len(blocks))),
+           hint=tr("keep the blocks in an nn.Sequential attribute named `blocks`"))
     inputs = {}
     handles = [b.register_forward_pre_hook(lambda m, args, i=i: inputs.setdefault(i, args[0].detach()))
                for i, b in enumerate(blocks)]
@@ -167,24 +245,27 @@ def test_residual_connections_are_there(ex1):
                     if module.bias is not None:
                         module.bias.zero_()
             out = block(x)
-        expect(torch.allclose(out, x, atol=1e-5), f"block {i} with its convolutions zeroed should return its input",
-               expected="output == input (the skip connection)", got=f"max difference {(out - x).abs().max():.3g}",
-               hint="out = F(x) + x: add the block's input to the output of its convolutions")
+        expect(torch.allclose(out, x, atol=1e-5),
+               tr("block {index} with its convolutions zeroed should return its input", index=i),
+               expected=prose(tr("output == input (the skip connection)")),
+               got=prose(tr("max difference {difference}", difference=f"{(out - x).abs().max():.3g}")),
+               hint=tr("out = F(x) + x: add the block's input to the output of its convolutions"))
         checked += 1
-    expect(checked >= 1, "at least one block keeps its input's shape (identity shortcut)",
-           got="every block changes the shape")
+    expect(checked >= 1, tr("at least one block keeps its input's shape (identity shortcut)"),
+           got=prose(tr("every block changes the shape")))
 
 
 @pytest.mark.item("ex1.1")
 def test_load_mnist_reads_the_gz_fixture(ex1, gz_only_root, mnist_tensors):
     dataset = ex1.load_mnist(gz_only_root, train=False)
-    expect(len(dataset) == len(mnist_tensors[3]), "test split size", expected=len(mnist_tensors[3]), got=len(dataset))
+    expect(len(dataset) == len(mnist_tensors[3]), tr("test split size"), expected=len(mnist_tensors[3]),
+           got=len(dataset))
     image, label = dataset[0]
-    expect(isinstance(image, torch.Tensor) and tuple(image.shape) == (1, 28, 28), "one item is a (1, 28, 28) tensor",
-           got=getattr(image, "shape", type(image).__name__))
+    expect(isinstance(image, torch.Tensor) and tuple(image.shape) == (1, 28, 28),
+           tr("one item is a (1, 28, 28) tensor"), got=getattr(image, "shape", type(image).__name__))
     expect(torch.allclose(image, mnist_tensors[2][0], atol=1e-5) and int(label) == int(mnist_tensors[3][0]),
-           "the first test digit, normalised with MNIST's mean 0.1307 and std 0.3081",
-           hint="transforms.ToTensor() then transforms.Normalize((0.1307,), (0.3081,))")
+           tr("the first test digit, normalised with MNIST's mean 0.1307 and std 0.3081"),
+           hint=tr("transforms.ToTensor() then transforms.Normalize((0.1307,), (0.3081,))"))
 
 
 @pytest.mark.item("ex1.1")
@@ -197,61 +278,78 @@ def test_evaluate_uses_eval_mode(ex1, mnist_tensors):
         for _ in range(3):
             model(test_x[256:512] * 2)
     stats = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
-    loss, accuracy = ex1.evaluate(model, DataLoader(data, batch_size=64))
+    # 96 + 96 + 64: a ragged last batch, so a mean of per-batch means (or dividing by batches x
+    # batch size) differs from the mean over the items.
+    loss, accuracy = ex1.evaluate(model, DataLoader(data, batch_size=EVAL_BATCH))
     after = {k: v for k, v in model.state_dict().items() if "running" in k}
-    expect(all(torch.equal(stats[k], after[k]) for k in stats), "evaluate() changed BatchNorm's running statistics",
-           hint="call model.eval() before evaluating (and torch.no_grad())")
+    expect(all(torch.equal(stats[k], after[k]) for k in stats), tr("evaluate() changed BatchNorm's running statistics"),
+           hint=tr("call model.eval() before evaluating (and torch.no_grad())"))
     model.eval()
     with torch.no_grad():
         logits = model(data.tensors[0])
     wanted = (logits.argmax(1) == data.tensors[1]).float().mean().item()
     wanted_loss = nn.functional.cross_entropy(logits, data.tensors[1]).item()
-    expect(abs(accuracy - wanted) < 1e-6, "evaluate() accuracy", expected=wanted, got=accuracy)
-    expect(abs(loss - wanted_loss) < 1e-4, "evaluate() mean cross-entropy", expected=wanted_loss, got=loss)
+    expect(abs(accuracy - wanted) < 1e-6,
+           tr("evaluate() accuracy over 256 digits in batches of {batch}", batch=EVAL_BATCH),
+           expected=wanted, got=accuracy, hint=tr(MEAN_HINT))
+    expect(abs(loss - wanted_loss) < 1e-4,
+           tr("evaluate() mean cross-entropy over 256 digits in batches of {batch}", batch=EVAL_BATCH),
+           expected=wanted_loss, got=loss, hint=tr(MEAN_HINT))
 
 
 @pytest.mark.item("ex1.1")
-@pytest.mark.time_limit(90)
-def test_short_training_run_learns(ex1, mnist_tensors, record_property):
+@pytest.mark.time_limit(180)
+def test_short_training_run_learns(ex1, mnist_tensors, request):
+    """Learning, not speed: the validation loss must fall well below the untrained model's and
+    the accuracy rise clearly above it (see SHORT_RUN_* for what sound and broken recipes do)."""
     train_x, train_y, _, _ = mnist_tensors
-    torch.manual_seed(0)
     model = fresh_model(ex1)
+    val_x, val_y = train_x[1024:1280], train_y[1024:1280]
+    before_loss, before_acc = own_evaluation(model, val_x, val_y)
     train_loader = DataLoader(TensorDataset(train_x[:1024], train_y[:1024]), batch_size=64, shuffle=True,
                               generator=torch.Generator().manual_seed(0))
-    val_loader = DataLoader(TensorDataset(train_x[1024:1280], train_y[1024:1280]), batch_size=256)
-    history = ex1.train(model, train_loader, val_loader, 2)
-    expect_type(history, dict, "train()'s return value")
-    for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
-        expect(len(history.get(key, [])) == 2, f"history[{key!r}] has one value per epoch", expected=2,
-               got=history.get(key))
-    record_property("short_run_val_acc", f"{history['val_acc'][-1]:.3f}")
-    expect(history["train_loss"][1] < history["train_loss"][0], "the training loss should fall",
-           got=history["train_loss"])
-    expect(history["val_acc"][-1] >= SHORT_RUN_MIN_VAL_ACC, "validation accuracy after 2 short epochs",
-           expected=f">= {SHORT_RUN_MIN_VAL_ACC:.2f} (chance is 0.10)", got=f"{history['val_acc'][-1]:.3f}")
+    history = ex1.train(model, train_loader, DataLoader(TensorDataset(val_x, val_y), batch_size=256), 2)
+    expect_history(history, 2)
+    after_loss, after_acc = own_evaluation(model, val_x, val_y)
+    measure(request, "short_run", f"val loss {before_loss:.2f} -> {after_loss:.2f}, acc {before_acc:.3f} -> "
+                                  f"{after_acc:.3f}")
+    expect(history["train_loss"][1] < history["train_loss"][0], tr("the training loss should fall from epoch 1 to 2"),
+           got=history["train_loss"], hint=tr(STEP_HINT))
+    expect(after_loss <= SHORT_RUN_LOSS_RATIO * before_loss and after_acc >= before_acc + SHORT_RUN_ACC_GAIN,
+           tr("after 2 epochs on 1,024 digits the model should have learned: validation loss and accuracy against "
+              "the untrained model's"),
+           expected=prose(tr("loss <= {ratio} x {before_loss}, accuracy >= {before_acc} + {gain}",
+                             ratio=f"{SHORT_RUN_LOSS_RATIO:g}", before_loss=f"{before_loss:.2f}",
+                             before_acc=f"{before_acc:.3f}", gain=f"{SHORT_RUN_ACC_GAIN:g}")),
+           got=prose(tr("loss {loss}, accuracy {accuracy}", loss=f"{after_loss:.2f}", accuracy=f"{after_acc:.3f}")),
+           hint=tr(STEP_HINT))
 
 
 @pytest.mark.item("ex1.1", weight=2)
-def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, record_property):
+def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, reference_test_logits, request):
     try:
         path = target.path(CHECKPOINT)
     except TargetError:
-        raise TargetError(f"no trained checkpoint at {target.label}/{CHECKPOINT}: train it with "
-                          f"`python {target.label}/{FILE} train --data fixtures/ex1 --out {target.label}/{CHECKPOINT}`"
-                          " (about 5 minutes on one CPU core)", not_started=True) from None
+        raise TargetError(tr("no trained checkpoint at {checkpoint}: train it with `python {script} train --data "
+                             "fixtures/ex1 --out {checkpoint}` (about 5 minutes on one CPU core)",
+                             checkpoint=f"{target.label}/{CHECKPOINT}", script=f"{target.label}/{FILE}"),
+                          not_started=True) from None
     model = fresh_model(ex1)
     meta = ex1.load_checkpoint(path, model)
     expect_type(meta, dict, "load_checkpoint()'s return value (the metadata)")
-    model.eval()
     _, _, test_x, test_y = mnist_tensors
-    with torch.no_grad():
-        predicted = torch.cat([model(test_x[i: i + 500]).argmax(1) for i in range(0, len(test_x), 500)])
-    accuracy = (predicted == test_y).float().mean().item()
-    record_property("test_accuracy", f"{accuracy:.2%} of {len(test_y)}")
-    expect(accuracy >= ACCURACY_MIN, f"test accuracy of {target.label}/{CHECKPOINT}",
-           expected=f">= {ACCURACY_MIN:.1%}", got=f"{accuracy:.2%}",
-           hint="the reference recipe: SGD Nesterov, OneCycle to lr 0.1, weight decay 5e-4, batch 128, light "
-                "random-affine augmentation, 20 epochs")
+    logits = logits_of(model, test_x)
+    expect(not torch.allclose(logits, reference_test_logits, atol=REFERENCE_ATOL, rtol=0),
+           tr("{checkpoint} gives the grader's reference model's logits on every test digit: it is the reference "
+              "model (fixtures/ex1/reference_resnet.pt2), not a model you trained",
+              checkpoint=f"{target.label}/{CHECKPOINT}"),
+           hint=tr("train your own: `python {script} train --data fixtures/ex1`", script=f"{target.label}/{FILE}"))
+    accuracy = (logits.argmax(1) == test_y).float().mean().item()
+    measure(request, "test_accuracy", f"{accuracy:.2%} of {len(test_y)}")
+    expect(accuracy >= ACCURACY_MIN, tr("test accuracy of {checkpoint}", checkpoint=f"{target.label}/{CHECKPOINT}"),
+           expected=prose(f">= {ACCURACY_MIN:.1%}"), got=prose(f"{accuracy:.2%}"),
+           hint=tr("the reference recipe: SGD Nesterov, OneCycle to lr 0.1, weight decay 5e-4, batch 128, light "
+                   "random-affine augmentation, 20 epochs; train on normalised digits, as the checks test them"))
 
 
 # ---------------------------------------------------------------- ex1.2 curves
@@ -261,28 +359,48 @@ HISTORY = {"train_loss": [1.2, 0.5, 0.31, 0.2], "val_loss": [0.9, 0.45, 0.35, 0.
            "train_acc": [0.61, 0.85, 0.91, 0.94], "val_acc": [0.7, 0.86, 0.9, 0.905]}
 
 
+def labelled_lines(ax) -> list[tuple[object, str]]:
+    """(line, label) for each line of an axis: its own label (`plot(..., label=key)`), or the
+    legend entry drawn with it (`ax.legend([...])` names unlabelled lines in plotting order)."""
+    lines = ax.get_lines()
+    labels = [line.get_label() for line in lines]
+    legend = ax.get_legend()
+    if legend is not None:
+        unnamed = [i for i, label in enumerate(labels) if label.startswith("_")]
+        texts = [text.get_text() for text in legend.get_texts()]
+        if len(texts) == len(lines):
+            labels = [label if not label.startswith("_") else texts[i] for i, label in enumerate(labels)]
+        else:
+            for i, text in zip(unnamed, texts):
+                labels[i] = text
+    return list(zip(lines, labels))
+
+
 @pytest.mark.item("ex1.2")
 def test_plot_curves_shows_the_history(ex1, tmp_path):
     import matplotlib.pyplot as plt
 
     out = tmp_path / "curves.png"
     figure = ex1.plot_curves(dict(HISTORY), out)
-    expect(isinstance(figure, plt.Figure), "plot_curves() returns the matplotlib Figure", got=type(figure).__name__)
+    expect(isinstance(figure, plt.Figure), tr("plot_curves() returns the matplotlib Figure"),
+           got=type(figure).__name__)
     lines = {}
     for ax in figure.axes:
         words = f"{ax.get_title()} {ax.get_ylabel()}".lower()
         kind = "loss" if "loss" in words else "accuracy" if "acc" in words else None
-        for line in ax.get_lines():
-            lines.setdefault(kind, []).append((line.get_label(), list(map(float, line.get_ydata()))))
+        for line, label in labelled_lines(ax):
+            lines.setdefault(kind, []).append((label, list(map(float, line.get_ydata()))))
     for kind, keys in (("loss", ("train_loss", "val_loss")), ("accuracy", ("train_acc", "val_acc"))):
-        expect(kind in lines, f"an axis titled (or labelled) with {kind!r}", got=sorted(k for k in lines if k))
+        expect(kind in lines, tr("an axis titled (or labelled) with {kind}", kind=repr(kind)),
+               got=sorted(k for k in lines if k))
         for key in keys:
             expect(any(np.allclose(ydata, HISTORY[key]) and label == key for label, ydata in lines[kind]),
-                   f"the {kind} axis should have a line labelled {key!r} with history[{key!r}]",
+                   tr("the {kind} axis should have a line labelled {key} with history[{key}]", kind=kind,
+                      key=repr(key)),
                    got=[(label, ydata) for label, ydata in lines[kind]])
-    expect(out.is_file(), "plot_curves() must save the PNG")
+    expect(out.is_file(), tr("plot_curves() must save the PNG"))
     with Image.open(out) as png:
-        expect(png.format == "PNG" and min(png.size) > 100, "a valid PNG image", got=(png.format, png.size))
+        expect(png.format == "PNG" and min(png.size) > 100, tr("a valid PNG image"), got=(png.format, png.size))
     plt.close(figure)
 
 
@@ -302,24 +420,25 @@ def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
                 p.add_(0.01 * epoch)
         snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
         keeper.update(model, epoch, accuracy)
-    expect(path.is_file(), "BestCheckpoint.update() must save to its path")
+    expect(path.is_file(), tr("BestCheckpoint.update() must save to its path"))
     try:
         data = torch.load(path, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - the learner-facing reason is the point
-        fail("the checkpoint must load with torch.load(path, weights_only=True)",
-             got=f"{type(exc).__name__}: {exc}"[:200],
-             hint="store str(torch.__version__), plain numbers and the state dict only")
-    expect(data.get("epoch") == 2, "the saved epoch (best validation accuracy, earliest on ties)", expected=2,
+        fail(tr("the checkpoint must load with torch.load(path, weights_only=True)"),
+             got=prose(f"{type(exc).__name__}: {exc}"[:200]),
+             hint=tr("store str(torch.__version__), plain numbers and the state dict only"))
+    expect(data.get("epoch") == 2, tr("the saved epoch (best validation accuracy, earliest on ties)"),
+           expected=2,
            got=data.get("epoch"))
-    expect(abs(float(data.get("val_acc", -1)) - 0.91) < 1e-9, "the saved val_acc", expected=0.91,
+    expect(abs(float(data.get("val_acc", -1)) - 0.91) < 1e-9, tr("the saved val_acc"), expected=0.91,
            got=data.get("val_acc"))
-    expect(isinstance(data.get("torch_version"), str), "torch_version is stored as a str",
+    expect(isinstance(data.get("torch_version"), str), tr("torch_version is stored as a str"),
            got=type(data.get("torch_version")).__name__)
     restored = fresh_model(ex1, seed=1)
     meta = ex1.load_checkpoint(path, restored)
     same = all(torch.equal(restored.state_dict()[k], snapshots[1][k]) for k in snapshots[1])
-    expect(same, "load_checkpoint() restores the weights of the best epoch (epoch 2)")
-    expect(meta.get("epoch") == 2 and "state_dict" not in meta, "load_checkpoint() returns the metadata only",
+    expect(same, tr("load_checkpoint() restores the weights of the best epoch (epoch 2)"))
+    expect(meta.get("epoch") == 2 and "state_dict" not in meta, tr("load_checkpoint() returns the metadata only"),
            got=sorted(meta))
 
 
@@ -332,7 +451,8 @@ def test_best_checkpoint_breaks_accuracy_ties_by_loss(ex1, tmp_path):
                                               (0.9925, 0.018)], start=1):
         keeper.update(model, epoch, accuracy, loss)
     data = torch.load(path, weights_only=True)
-    expect(data.get("epoch") == 3, "equal validation accuracy: the lower validation loss wins", expected=3,
+    expect(data.get("epoch") == 3, tr("equal validation accuracy: the lower validation loss wins"),
+           expected=3,
            got=data.get("epoch"))
 
 
@@ -342,39 +462,100 @@ def test_validation_is_held_out_from_the_training_split(ex1, mnist_tensors):
     train_set = TensorDataset(train_x[:1000], train_y[:1000])
     train_part, val_part = ex1.split_train_val(train_set, 0.1, 0)
     for name, part in (("train", train_part), ("validation", val_part)):
-        expect(isinstance(part, Subset) and part.dataset is train_set, f"the {name} part is a Subset of train_set")
-    expect(len(val_part) == 100 and len(train_part) == 900, "sizes with val_fraction 0.1",
+        expect(isinstance(part, Subset) and part.dataset is train_set,
+               tr("the {part} part is a Subset of train_set", part=name))
+    expect(len(val_part) == 100 and len(train_part) == 900, tr("sizes with val_fraction 0.1"),
            expected=(900, 100), got=(len(train_part), len(val_part)))
-    expect(not set(train_part.indices) & set(val_part.indices), "the two parts must not overlap")
+    expect(not set(train_part.indices) & set(val_part.indices), tr("the two parts must not overlap"))
     again = ex1.split_train_val(train_set, 0.1, 0)[1]
     other = ex1.split_train_val(train_set, 0.1, 1)[1]
-    expect(list(again.indices) == list(val_part.indices), "the same seed gives the same split")
-    expect(list(other.indices) != list(val_part.indices), "another seed gives another split")
+    expect(list(again.indices) == list(val_part.indices), tr("the same seed gives the same split"))
+    expect(list(other.indices) != list(val_part.indices), tr("another seed gives another split"))
+
+
+class RecordingCheckpoint:
+    """Stands in for BestCheckpoint in train(): records each update() and measures, at that
+    moment, the model's accuracy on the validation digits train() was given."""
+
+    def __init__(self, val_x: torch.Tensor, val_y: torch.Tensor):
+        self.val_x, self.val_y = val_x, val_y
+        self.calls: list[tuple[int, float, float]] = []
+
+    def update(self, model, epoch, val_acc, val_loss=None):
+        self.calls.append((epoch, float(val_acc), own_evaluation(model, self.val_x, self.val_y)[1]))
+        return False
 
 
 @pytest.mark.item("ex1.3")
-@pytest.mark.time_limit(90)
-def test_training_script_chooses_on_validation_not_test(ex1, target, tmp_path):
-    """Train 1 epoch on 5,000 digits where the test split's labels are scrambled: choosing
-    'best' on the test split shows as a validation accuracy near chance (measured: 0.10-0.12),
-    a validation split from the training data as 0.85-0.89 (3 seeds, reference script)."""
+@pytest.mark.time_limit(180)
+def test_train_gives_the_checkpoint_each_epochs_validation_accuracy(ex1, mnist_tensors):
+    """The selection rule's input: after every epoch, update(model, epoch, accuracy on val_loader)."""
+    train_x, train_y, _, _ = mnist_tensors
+    val_x, val_y = train_x[512:768], train_y[512:768]
+    recorder = RecordingCheckpoint(val_x, val_y)
+    torch.manual_seed(0)
+    model = fresh_model(ex1)
+    train_loader = DataLoader(TensorDataset(train_x[:512], train_y[:512]), batch_size=64, shuffle=True,
+                              generator=torch.Generator().manual_seed(0))
+    history = ex1.train(model, train_loader, DataLoader(TensorDataset(val_x, val_y), batch_size=100), 2,
+                        checkpoint=recorder)
+    expect_history(history, 2)
+    expect([epoch for epoch, _, _ in recorder.calls] == [1, 2],
+           tr("train() calls checkpoint.update(model, epoch, val_acc, val_loss) once per epoch, epochs from 1"),
+           expected=[1, 2], got=[epoch for epoch, _, _ in recorder.calls])
+    for epoch, given, actual in recorder.calls:
+        expect(abs(given - actual) < 1e-6, tr("epoch {epoch}: the val_acc given to checkpoint.update()", epoch=epoch),
+               expected=prose(tr("{accuracy}, the model's accuracy on val_loader at that moment",
+                                 accuracy=f"{actual:.4f}")),
+               got=prose(f"{given:.4f}"),
+               hint=tr("give the checkpoint evaluate(model, val_loader)'s accuracy, not the training batches' "
+                       "accuracy"))
+
+
+def write_labels(path: Path, labels: np.ndarray) -> None:
+    with gzip.open(path, "wb") as f:
+        f.write(b"\x00\x00\x08\x01" + len(labels).to_bytes(4, "big") + labels.astype(np.uint8).tobytes())
+
+
+@pytest.mark.item("ex1.3")
+@pytest.mark.time_limit(SCRIPT_TIMEOUT_S + 60)
+def test_training_script_chooses_on_its_validation_part(ex1, target, tmp_path, mnist_tensors):
+    """`train --limit 5000 --epochs 1 --seed 0` on a copy of the data whose validation digits
+    (split_train_val(first 5,000, VAL_FRACTION, seed 0), known in advance) carry the wrong
+    label, digit + 1: the saved val_acc must be the checkpoint's accuracy on exactly those
+    digits. Chosen on the validation part, it is near 0 whatever the model learned; chosen on
+    the training batches or the test split it is the model's real accuracy there."""
+    train_x, train_y, test_x, test_y = mnist_tensors
+    fraction = getattr(ex1, "VAL_FRACTION", 0.2)
+    _, val_part = ex1.split_train_val(TensorDataset(train_x[:SCRIPT_LIMIT], train_y[:SCRIPT_LIMIT]), fraction, 0)
+    rows = torch.tensor(list(val_part.indices), dtype=torch.long)
     root = tmp_path / "data"
     (root / "MNIST" / "raw").mkdir(parents=True)
     for path in (DATA / "MNIST" / "raw").glob("*.gz"):
         shutil.copy(path, root / "MNIST" / "raw" / path.name)
-    labels = read_idx(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").copy()
-    np.random.default_rng(0).shuffle(labels)
-    with gzip.open(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz", "wb") as f:
-        f.write(b"\x00\x00\x08\x01" + len(labels).to_bytes(4, "big") + labels.tobytes())
+    labels = read_idx(root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz").astype(np.int64)
+    labels[rows.numpy()] = (labels[rows.numpy()] + 1) % 10
+    write_labels(root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz", labels)
     out = tmp_path / "best.pt"
     proc = run_exercise_script(target, "train", "--data", str(root), "--out", str(out), "--epochs", "1", "--limit",
-                               "5000", timeout=80)
-    expect(proc.returncode == 0, f"`{FILE} train` failed", got=(proc.stderr or proc.stdout)[-300:])
-    expect(out.is_file(), "`train` must write the best checkpoint to --out")
-    meta = torch.load(out, weights_only=True)
-    expect(meta.get("val_acc", 0) > 0.5, "the checkpoint's val_acc after one epoch on 5,000 digits",
-           expected="> 0.5 (validation held out from the training split)", got=meta.get("val_acc"),
-           hint="choose the best epoch on a validation split carved from the training data, never on test")
+                               str(SCRIPT_LIMIT), "--seed", "0", timeout=SCRIPT_TIMEOUT_S)
+    expect(proc.returncode == 0, tr("`{script} train` failed", script=FILE),
+           got=prose((proc.stderr or proc.stdout)[-300:]))
+    expect(out.is_file(), tr("`train` must write the best checkpoint to --out"))
+    model = fresh_model(ex1)
+    stored = ex1.load_checkpoint(out, model).get("val_acc")
+    expect(isinstance(stored, (int, float)), tr("the checkpoint's val_acc is a number"), got=stored)
+    _, val_acc = own_evaluation(model, train_x[rows], torch.tensor(labels)[rows])
+    _, test_acc = own_evaluation(model, test_x, test_y)
+    expect(abs(stored - val_acc) <= 1 / len(rows) + 1e-9,
+           tr("the saved val_acc is the checkpoint's accuracy on the validation part (split_train_val(first {limit} "
+              "training digits, {fraction}, seed 0): {count} digits, which this check relabelled digit + 1)",
+              limit=f"{SCRIPT_LIMIT:,}", fraction=fraction, count=len(rows)),
+           expected=prose(f"{val_acc:.4f}"),
+           got=prose(tr("{stored} (this checkpoint reads {test_acc} of the test split)", stored=f"{float(stored):.4f}",
+                        test_acc=f"{test_acc:.4f}")),
+           hint=tr("choose the best epoch by evaluate() on the validation part held out from the training split — "
+                   "not on the training batches, never on the test split"))
 
 
 # ---------------------------------------------------------------- ex1.4 a photo of a digit
@@ -385,23 +566,23 @@ def photo_labels() -> dict:
 
 
 @pytest.mark.item("ex1.4")
-def test_photos_read_by_the_reference_model(ex1, reference_model, record_property):
+def test_photos_read_by_the_reference_model(ex1, reference_model, request):
     labels = photo_labels()
     wrong = []
     for name, info in labels.items():
         with Image.open(PHOTOS / name) as photo:
             tensor = ex1.preprocess_photo(photo.copy())
         expect(isinstance(tensor, torch.Tensor) and tuple(tensor.shape) == (1, 1, 28, 28),
-               "preprocess_photo() returns a (1, 1, 28, 28) tensor", got=getattr(tensor, "shape", type(tensor)))
+               tr("preprocess_photo() returns a (1, 1, 28, 28) tensor"), got=getattr(tensor, "shape", type(tensor)))
         with torch.no_grad():
             digit = int(reference_model(tensor.float()).argmax(1))
         if digit != info["digit"]:
             wrong.append(f"{name}: read {digit}")
     rate = 1 - len(wrong) / len(labels)
-    record_property("photos_read", f"{rate:.1%} of {len(labels)}")
-    expect(rate >= PHOTO_MIN, "photos the reference model reads right through your preprocessing",
-           expected=f">= {PHOTO_MIN:.0%}", got=f"{rate:.1%}; {', '.join(wrong[:4])}",
-           hint="dark ink on light paper must become a white digit on black, cropped, 20 px, centred by mass")
+    measure(request, "photos_read", f"{rate:.1%} of {len(labels)}")
+    expect(rate >= PHOTO_MIN, tr("photos the reference model reads right through your preprocessing"),
+           expected=prose(f">= {PHOTO_MIN:.0%}"), got=prose(f"{rate:.1%}; {', '.join(wrong[:4])}"),
+           hint=tr("dark ink on light paper must become a white digit on black, cropped, 20 px, centred by mass"))
 
 
 @pytest.mark.item("ex1.4")
@@ -410,21 +591,24 @@ def test_preprocessed_photo_looks_like_mnist(ex1):
         with Image.open(PHOTOS / name) as photo:
             tensor = ex1.preprocess_photo(photo.copy())
         image = (tensor[0, 0].double() * MNIST_STD + MNIST_MEAN).clamp(0, 1).numpy()
-        expect(image[:3].mean() < 0.1 and image[-3:].mean() < 0.1, f"{name}: the background should be black "
-               "(MNIST is white on black) and normalised with MNIST's mean and std",
-               got=f"border mean {image[:3].mean():.2f}")
+        expect(image[:3].mean() < 0.1 and image[-3:].mean() < 0.1,
+               tr("{photo}: the background should be black (MNIST is white on black) and normalised with MNIST's "
+                  "mean and std", photo=name),
+               got=prose(tr("border mean {mean}", mean=f"{image[:3].mean():.2f}")))
         ys, xs = np.indices(image.shape)
         mass = image.sum()
         cy, cx = (image * ys).sum() / mass, (image * xs).sum() / mass
         expect(abs(cy - MNIST_CENTRE) <= 1.0 and abs(cx - MNIST_CENTRE) <= 1.0,
-               f"{name}: centre of mass within 1 px of MNIST's", expected=f"({MNIST_CENTRE}, {MNIST_CENTRE})",
-               got=f"({cy:.1f}, {cx:.1f})")
+               tr("{photo}: centre of mass within 1 px of MNIST's", photo=name),
+               expected=prose(f"({MNIST_CENTRE}, {MNIST_CENTRE})"), got=prose(f"({cy:.1f}, {cx:.1f})"))
         inside = image[4:24, 4:24].sum() / mass
-        expect(inside >= MIN_INK_INSIDE, f"{name}: the digit fits the central 20x20 box",
-               expected=f">= {MIN_INK_INSIDE:.0%} of the ink inside", got=f"{inside:.1%}")
+        expect(inside >= MIN_INK_INSIDE, tr("{photo}: the digit fits the central 20x20 box", photo=name),
+               expected=prose(tr(">= {share} of the ink inside", share=f"{MIN_INK_INSIDE:.0%}")),
+               got=prose(f"{inside:.1%}"))
 
 
 @pytest.mark.item("ex1.4")
+@pytest.mark.time_limit(SCRIPT_TIMEOUT_S + 30)
 def test_predict_from_the_command_line(ex1, target, tmp_path):
     model = fresh_model(ex1).eval()
     checkpoint = tmp_path / "model.pt"
@@ -432,8 +616,13 @@ def test_predict_from_the_command_line(ex1, target, tmp_path):
     photo = PHOTOS / next(iter(photo_labels()))
     with Image.open(photo) as image:
         wanted = ex1.predict_digit(model, image.copy())
-    proc = run_exercise_script(target, "predict", str(photo), "--checkpoint", str(checkpoint), timeout=60)
-    expect(proc.returncode == 0, f"`python {FILE} predict PHOTO --checkpoint CKPT` failed",
-           got=(proc.stderr or proc.stdout)[-300:])
-    printed = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    expect(printed == str(wanted), "`predict` prints the digit predict_digit() reads", expected=wanted, got=printed)
+    proc = run_exercise_script(target, "predict", str(photo), "--checkpoint", str(checkpoint),
+                               timeout=SCRIPT_TIMEOUT_S)
+    expect(proc.returncode == 0, tr("`python {script} predict PHOTO --checkpoint CKPT` failed", script=FILE),
+           got=prose((proc.stderr or proc.stdout)[-300:]))
+    last_line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    # The digit is the last number standing alone on the last line: "7" or "digit0_0.jpg: digit 7".
+    digits = re.findall(r"(?<![\w.])\d(?![\w.])", last_line)
+    expect(digits and digits[-1] == str(wanted),
+           tr("`predict` prints the digit predict_digit() reads, as the last number of its last line"),
+           expected=str(wanted), got=last_line)

@@ -11,6 +11,8 @@ appends one JSON line to <dir>/rank<R>.jsonl:
   after_layers: the same when the forward ends: with ZeRO-3 (FSDP1 FULL_SHARD, FSDP2
                 reshard_after_forward=True) each layer has already freed its gathered
                 parameters again; with ZeRO-2 it keeps them until backward.
+  fsdp2:        the modules given to FSDP2's fully_shard ("" is the whole model,
+                "features.<i>" a layer), so a check can say *how* the sharding differs.
 Shares are per layer, not per parameter: FSDP1 flattens a layer's parameters into one buffer
 and cuts that, so one rank may hold all of a bias and part of a weight. Only the feature
 layers are measured: the root's own parameters (the head) are gathered by FSDP's root
@@ -60,7 +62,7 @@ class ProbedCNN(nn.Module):
         self._pending: dict = {}
 
     def _at_rest(self, module, args) -> None:
-        self._pending = {"rows": int(args[0].shape[0]), "at_rest": self._shares()}
+        self._pending = {"rows": int(args[0].shape[0]), "at_rest": self._shares(), "fsdp2": self._fully_sharded()}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         record = self._pending or {"rows": int(x.shape[0])}
@@ -74,6 +76,11 @@ class ProbedCNN(nn.Module):
     def _shares(self) -> dict[str, float]:
         return {f"features.{i}": round(_held(layer) / size, 4)
                 for i, (layer, size) in enumerate(zip(self.features, self._layer_sizes))}
+
+    def _fully_sharded(self) -> list[str]:
+        from torch.distributed.fsdp import FSDPModule
+
+        return [name for name, module in self.named_modules() if isinstance(module, FSDPModule)]
 
     @staticmethod
     def _write(record: dict) -> None:

@@ -29,6 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 OUTPUT_TAIL_CHARS = 1500
+ERROR_LINE_CHARS = 240
+# Frames of the grader's own code (the probed model, the DataParallel stand-in) are not where
+# the learner's mistake is: a crash inside them is located at the learner's call.
+GRADER_DIR = str(Path(__file__).resolve().parent)
+# gloo's words when the rank at the other end of a collective has gone away.
+PEER_GONE = r"Connection closed by peer|Connection reset by peer|Broken pipe"
 # The classic mistakes, recognised in a rank's output, and what to tell the learner.
 EXPLANATIONS: list[tuple[str, str]] = [
     (r"before the current process has finished its bootstrapping phase|freeze_support\(\)",
@@ -103,8 +109,18 @@ class DistributedRun:
             head += f". Likely cause: {advice}"
         failing = sorted((r for r in self.ranks if "Traceback" in r.stderr), key=lambda r: r.finished_at)
         death = self.signal_death()
-        if failing:
+        spawned = re.search(r"-- Process (\d+) terminated with the following error:\n(.*)", self.output, flags=re.S)
+        quiet = [r.rank for r in self.ranks if "Traceback" not in r.stderr]
+        if failing and quiet and re.search(PEER_GONE, failing[0].stderr):
+            waiting = failing[0]
+            head += (f".\nRank {waiting.rank} waited in a collective ({_own_frame(waiting.stderr) or 'see its log'}) "
+                     f"that rank {', '.join(map(str, quiet))} never joined: it ended without an error before "
+                     "reaching it. Every rank must make the same collective calls (all_reduce, barrier, DDP's "
+                     "backward, FSDP's forward) in the same order")
+        elif failing:
             head += f".\nRank {failing[0].rank} failed first: {_traceback_tail(failing[0].stderr)}"
+        elif spawned:
+            head += f".\nRank {spawned.group(1)} failed first: {_traceback_tail(spawned.group(2))}"
         elif death:
             rank, name = death
             last = [line for r in self.ranks if r.rank == rank for line in _unprefixed(r.stderr).splitlines()
@@ -131,10 +147,26 @@ def _traceback_tail(text: str) -> str:
     if not error_lines:
         return " / ".join(lines[-3:])[:300]
     i = error_lines[-1]
-    frames = [line for line in lines[:i] if line.startswith("File ")]
-    own = [f for f in frames if "site-packages" not in f and "/lib/python" not in f]
-    where = (own or frames or [""])[-1]
-    return lines[i][:200] + (f" ({where[:150]})" if where else "")
+    where = _own_frame("\n".join(lines[:i]))
+    return _clip(lines[i], ERROR_LINE_CHARS) + (f" ({where})" if where else "")
+
+
+def _own_frame(text: str) -> str:
+    """The innermost traceback frame of the script's own code ('File "ex1_ddp.py", line 40, in
+    train'): not torch's, not the standard library's, not the grader's probe model."""
+    frames = [line.strip() for line in _unprefixed(text).splitlines() if line.strip().startswith("File ")]
+    own = [f for f in frames if "site-packages" not in f and "/lib/python" not in f and GRADER_DIR not in f]
+    return (own or frames or [""])[-1][:200]
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole sentence (or word), marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind(": "))
+    end = end + 1 if end > limit // 2 else cut.rfind(" ")
+    return cut[:end if end > 0 else limit].rstrip() + " …"
 
 
 def descendants(pid: int) -> list[int]:

@@ -33,7 +33,8 @@ def train(rank: int, world_size: int, args, init_method: str = "env://") -> None
     """One rank's work: join the process group, train the DDP-wrapped model, write the results.
 
     Join with dist.init_process_group(backend, init_method=init_method, rank=rank,
-    world_size=world_size), the backend and device from choose_backend(local rank). Build the
+    world_size=world_size), the backend and device from choose_backend(local rank, local world
+    size: LOCAL_RANK and LOCAL_WORLD_SIZE under torchrun, rank and world_size when spawned). Build the
     model with build_model(args.model_factory, args.seed) on the device and wrap it in
     DistributedDataParallel (device_ids only for a CUDA device). For each step take the global
     batch, this rank's shard(), mean cross-entropy, backward (DDP averages the gradients over

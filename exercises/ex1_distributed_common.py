@@ -53,10 +53,13 @@ def global_batch(images: torch.Tensor, labels: torch.Tensor, step: int, size: in
     return images[step * size: (step + 1) * size], labels[step * size: (step + 1) * size]
 
 
-def choose_backend(local_rank: int) -> tuple[str, torch.device]:
-    """The process-group backend and this rank's device.
+def choose_backend(local_rank: int, local_world_size: int) -> tuple[str, torch.device]:
+    """The process-group backend and this rank's device, the same choice on every rank.
 
-    NCCL and cuda:<local_rank> when CUDA GPUs are present (one per rank), gloo and the CPU
-    otherwise (NCCL cannot run without GPUs).
+    `local_world_size` is the number of ranks on this machine (torchrun's LOCAL_WORLD_SIZE).
+    NCCL and cuda:<local_rank> when the machine has a CUDA GPU for every local rank
+    (torch.cuda.device_count() >= local_world_size); otherwise gloo and the CPU for every rank —
+    also with one GPU and two ranks: a process group uses one backend, and NCCL needs a GPU
+    per rank.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")

@@ -32,7 +32,9 @@ from ex1_distributed_common import build_model, choose_backend, global_batch, lo
 
 
 def shard_model(model: torch.nn.Module, device: torch.device, world_size: int) -> torch.nn.Module:
-    """Shard `model` over all ranks, ZeRO-3: each layer of model.features on its own, then the rest."""
+    """Shard `model` over all ranks, ZeRO-3: each layer of model.features on its own, then the
+    whole model (for the rest: the head). Both are required: the model alone gathers every layer
+    at once for the forward; the layers alone become roots that keep their parameters after it."""
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
@@ -42,7 +44,8 @@ def full_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Join the process group (backend from choose_backend), build and shard the model, train
+    """Join the process group (backend from choose_backend(LOCAL_RANK, LOCAL_WORLD_SIZE)), build
+    and shard the model — fully_shard on each layer of model.features, then on the model — train
     each rank on its contiguous shard of every global batch (mean cross-entropy, SGD), then
     write the results and destroy the process group."""
     args = parse_args("Exercise 1.5: FSDP (ZeRO-3)", argv)

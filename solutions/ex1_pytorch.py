@@ -6,7 +6,8 @@ Train (about 5 minutes on one CPU core; the checks read the checkpoint it writes
 Read your own photo:
     python exercises/ex1_pytorch.py predict my_digit.jpg --checkpoint exercises/checkpoints/ex1_best.pt
 
-Run the checks: `pytest checks/test_ex1.py -k "not distributed"` (add `--lang zh` for Chinese hints).
+Run the checks: `pytest checks/test_ex1.py` (add `--lang zh` for Chinese hints); exercise 1.5, the
+distributed scripts, has its own: `pytest checks/test_ex1_distributed.py`.
 """
 from __future__ import annotations
 
@@ -242,8 +243,9 @@ def plot_curves(history: dict[str, list[float]], out_path: str | Path) -> plt.Fi
     """Plot the loss and accuracy curves of a training history and save them as a PNG.
 
     Two axes: the first titled with "loss" (lines for train_loss and val_loss), the second
-    with "accuracy" (lines for train_acc and val_acc), x = epoch 1..n, each line labelled with
-    its history key (legend). Save to `out_path`; return the figure.
+    with "accuracy" (lines for train_acc and val_acc), x = epoch 1..n, each line named by its
+    history key in the axis's legend: plot(..., label=key) then ax.legend(), or ax.legend([keys])
+    in plotting order. Save to `out_path`; return the figure.
     """
     # BEGIN SOLUTION
     epochs = list(range(1, len(history["train_loss"]) + 1))
@@ -347,11 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     """The command line: `train` and `predict`.
 
     train: load the training split with load_mnist (the first --limit images if given), hold
-    out VAL_FRACTION for validation with split_train_val, train with light augmentation (random
+    out VAL_FRACTION for validation with split_train_val(..., VAL_FRACTION, --seed), train with light augmentation (random
     affine: 10 degrees, 10 % shift, 0.9-1.1 scale) for --epochs, keep the best checkpoint by
     validation accuracy at --out and the curves next to it (same name, .png); then print the
     best epoch, its validation accuracy and the test accuracy. Never choose on the test split.
-    predict: load --checkpoint into build_resnet() and print the digit read in the photo.
+    predict: load --checkpoint into build_resnet() and print the digit read in the photo as the
+    last number of the last line printed ("7", or "my_digit.jpg: 7").
     """
     parser = argparse.ArgumentParser(description="Exercise 1: ResNet on MNIST")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -65,7 +65,8 @@ class Patch:
     Either functions that replace the solution's (the patch file's code is appended to the
     solution, and later definitions win), or, when the file sets REPLACE = [(old, new), ...],
     text edits of the solution, each `old` occurring exactly once: the way to plant a
-    one-line bug inside a long function without copying the function.
+    one-line bug inside a long function without copying the function. A mutant may set
+    SAYS = ["...", ...]: words the failing check's message must contain (a message class).
     """
 
     path: Path
@@ -73,6 +74,7 @@ class Patch:
     checks: list[str]
     doc: str
     replacements: list[tuple[str, str]] | None = None
+    says: list[str] | None = None
 
     @property
     def name(self) -> str:
@@ -84,9 +86,10 @@ def read_patch(path: Path, list_name: str) -> Patch:
     values = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("TARGET", "REPLACE", list_name):
+            if node.targets[0].id in ("TARGET", "REPLACE", "SAYS", list_name):
                 values[node.targets[0].id] = ast.literal_eval(node.value)
-    return Patch(path, values["TARGET"], values[list_name], ast.get_docstring(tree) or "", values.get("REPLACE"))
+    return Patch(path, values["TARGET"], values[list_name], ast.get_docstring(tree) or "", values.get("REPLACE"),
+                 values.get("SAYS"))
 
 
 def patches(folder: Path, list_name: str) -> list[Patch]:

@@ -44,6 +44,9 @@ def test_mutant_is_caught(mutant, tmp_path):
         assert mine, f"{mutant.name} names a check that does not exist: {selector}"
         assert "failed" in mine.values(), (
             f"mutant {mutant.name} ({mutant.doc}) survives {selector}: {mine}\n{run.output[-3000:]}")
+    said = "\n".join(t["output"] for t in run.by_nodeid().values() if t["extra_data"]["dlgrade_status"] == "failed")
+    for words in mutant.says or []:
+        assert words in said, f"{mutant.name}: the failure does not say {words!r}:\n{said[-3000:]}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])

@@ -11,6 +11,8 @@ import pytest
 from dlgrade.processes import run_distributed
 
 DEADLINE_S = 20
+# Starting two ranks that import torch took up to 25 s here with every core busy (7 sessions).
+SLOW_START_S = 90
 
 COLLECTIVE = '''
 import os, time, torch, torch.distributed as dist
@@ -171,3 +173,46 @@ def test_a_spawned_rank_killed_by_a_signal_is_named(tmp_path):
     assert run.signal_death() == (1, "SIGABRT")
     assert "Rank 1 was killed by SIGABRT without a Python traceback" in run.failure_summary(DEADLINE_S)
     assert len(run.earlier_attempts) == 2 and not processes_running(path)
+
+
+def test_a_rank_that_leaves_before_a_collective_is_named(tmp_path):
+    path = script(tmp_path, "leaves.py", COLLECTIVE.format(body="if rank == 1:\n    raise SystemExit(0)\n"
+                                                               "dist.all_reduce(torch.ones(1))"))
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
+    summary = run.failure_summary(SLOW_START_S)
+    assert "Rank 0 waited in a collective" in summary and "that rank 1 never joined" in summary, summary
+    assert 'leaves.py", line 7' in summary and "Check the logs o" not in summary
+
+
+def test_a_spawned_rank_that_raises_is_named_with_its_error(tmp_path):
+    path = script(tmp_path, "spawn_raise.py", """
+        import torch.multiprocessing as mp
+        def work(rank):
+            if rank == 1:
+                raise ValueError("rank 1 cannot read its shard")
+        if __name__ == "__main__":
+            mp.spawn(work, nprocs=2)
+        """)
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run", launcher="spawn")
+    assert "Rank 1 failed first: ValueError: rank 1 cannot read its shard" in run.failure_summary(SLOW_START_S)
+
+
+def test_a_crash_inside_the_grader_model_is_located_at_the_learners_line(tmp_path):
+    path = script(tmp_path, "flat.py", """
+        import torch
+        from dlgrade import probes
+        model = probes.make_cnn()
+        model(torch.zeros(4, 784))
+        """)
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run", launcher="single")
+    summary = run.failure_summary(SLOW_START_S)
+    assert 'flat.py", line 5' in summary and "probes.py" not in summary, summary
+
+
+def test_long_errors_are_cut_between_sentences():
+    from dlgrade.processes import _clip
+
+    text = "RuntimeError: first sentence here. " + "word " * 100
+    assert _clip(text, 60) == "RuntimeError: first sentence here. …"
+    assert _clip("short", 60) == "short"
+    assert _clip("x" * 100, 10) == "x" * 10 + " …"

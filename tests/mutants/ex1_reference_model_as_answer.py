@@ -1,0 +1,12 @@
+"""Hands in the grader's reference model: load_checkpoint() loads fixtures/ex1/reference_resnet.pt2's weights."""
+TARGET = "ex1_pytorch.py"
+CATCHES = ["checks/test_ex1.py::test_saved_checkpoint_accuracy"]
+SAYS = ["the grader's reference model's logits"]
+
+
+def load_checkpoint(path, model):
+    from dlgrade.paths import FIXTURES_DIR
+
+    reference = torch.export.load(FIXTURES_DIR / "ex1" / "reference_resnet.pt2").module()
+    model.load_state_dict(reference.state_dict())
+    return {"epoch": 20}
