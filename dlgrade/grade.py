@@ -185,7 +185,8 @@ class Grader:
                 "DLGRADE_LANG": self.settings.lang, "PYTHONPATH": str(SANDBOX_DIR), "PYTHONDONTWRITEBYTECODE": "1",
                 "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", **isolation.LOOPBACK_ENV}
 
-    def _launch(self, run_dir: Path, root: str, visibility: str, args: list[str]) -> subprocess.Popen:
+    def _launch(self, run_dir: Path, root: str, visibility: str, args: list[str],
+                cap: isolation.ProcessCap | None) -> subprocess.Popen:
         command = [sys.executable, "-P", "-m", "pytest", *args]
         env = self._env(root, run_dir)
         if self.settings.sandbox:
@@ -199,6 +200,7 @@ class Grader:
             command = isolation.sandbox_command(command, mounts=mounts, env=env, cwd=f"{INSIDE}/scratch",
                                                 etc=isolation.write_etc(run_dir / "etc"), limits=self.settings.limits,
                                                 readonly_root=INSIDE)
+            command = cap.wrap(command)
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         else:
             prefix, _ = isolation.network_namespace()
@@ -232,7 +234,13 @@ class Grader:
                  "--target", f"{root}/submission", "--dlgrade-visibility", visibility]
         if self.settings.time_cap:
             args += ["--dlgrade-time-cap", str(self.settings.time_cap)]
-        proc = self._launch(run_dir, root, visibility, args)
+        cap = isolation.ProcessCap(self.settings.limits.processes) if self.settings.sandbox else None
+        try:
+            proc = self._launch(run_dir, root, visibility, args, cap)
+        except BaseException:
+            if cap is not None:
+                cap.close()
+            raise
         reader = threading.Thread(target=_pump, args=(proc, log), daemon=True)
         reader.start()
         progress = run_dir / "scratch" / "progress.json"
@@ -260,6 +268,8 @@ class Grader:
             reader.join(timeout=5)
             with self.lock:
                 self.live.discard(proc)
+            if cap is not None:
+                cap.close()
         results = _parse_results(_read_json(run_dir / "scratch" / "results.json"))
         canary_status = next((r.status for r in results if canary_name and r.nodeid.endswith(f"::{canary_name}")),
                              None)

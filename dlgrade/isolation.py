@@ -18,10 +18,12 @@
 
 Pitfalls found while building it (kernel 6.x, bubblewrap 0.8):
 - RLIMIT_NPROC is not enforced for processes whose uid outside the namespace is 0: when the
-  grader runs as root, sandbox uid 1000 maps to root outside and the process cap is void.
+  grader runs as root, sandbox uid 1000 maps to root outside and the rlimit is void.
   Dropping to another uid before bwrap fails here (an unprivileged bwrap cannot reach a Python
   under /root; with a real uid != effective uid, bwrap 0.8 fails with "setting up uid map:
-  Invalid argument"). Memory and CPU limits hold either way.
+  Invalid argument"). So where the grader may make cgroups (root, mostly), each sandbox also
+  goes into a pids cgroup of its own (`ProcessCap`), which caps processes whatever the uid.
+  Memory and CPU limits hold either way.
 - RLIMIT_AS would count the gigabytes of address space a CUDA build of torch maps at import;
   RLIMIT_DATA does not, and still stops a large allocation.
 
@@ -34,11 +36,13 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import secrets
 import shutil
 import socket
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +107,45 @@ def _system_binds() -> list[str]:
     return args
 
 
+class ProcessCap:
+    """A pids cgroup for one sandbox, where this machine lets the grader make one (else inert).
+
+    The command is started through `sh`, which moves itself into the cgroup before it executes
+    the command, so that every process of the sandbox is counted from the first."""
+
+    ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1, v2
+
+    def __init__(self, limit: int):
+        self.path: Path | None = None
+        for root in self.ROOTS:
+            path = root / f"dlgrade-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            try:
+                (path / "pids.max").write_text(str(limit))
+                self.path = path
+                return
+            except OSError:
+                path.rmdir()
+
+    def wrap(self, command: list[str]) -> list[str]:
+        if self.path is None:
+            return command
+        return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *command]
+
+    def close(self) -> None:
+        """Remove the cgroup once its processes are gone (the caller killed them)."""
+        for _ in range(50):
+            try:
+                if self.path is not None:
+                    self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)
+
+
 def write_etc(folder: Path) -> dict[str, Path]:
     """passwd, group and hosts for inside: the sandbox user, and the host name on loopback (gloo resolves it)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +208,10 @@ def sandbox_available() -> tuple[bool, str]:
     if proc.returncode != 0:
         reason = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
         return False, f"bwrap could not start a sandbox here: {reason[:200]}"
-    root_note = " (the grader runs as root: the kernel does not enforce the process cap)" if os.geteuid() == 0 else ""
+    cap = ProcessCap(Limits().processes)
+    cap.close()
+    root_note = " (the grader runs as root and cannot make a pids cgroup: no process cap)" \
+        if os.geteuid() == 0 and cap.path is None else ""
     return True, f"sandboxed: each run in its own bubblewrap sandbox, network loopback only{root_note}"
 
 
