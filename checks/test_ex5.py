@@ -41,7 +41,11 @@ ATOL = 1e-5
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-pytestmark = pytest.mark.time_limit(60)
+# Each check takes well under a second once its model is loaded, but the first one to load a
+# transformers model pays the import of transformers' modelling stack: with seven jobs sharing
+# the 2-core development machine (load average 15) that setup ran past 60 s once. 120 s still
+# stops a learner's endless loop.
+pytestmark = pytest.mark.time_limit(120)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +61,9 @@ def expect_close(got, wanted: torch.Tensor, what: str, *, atol: float = ATOL, hi
            got=tuple(got.shape))
     diff = (got.detach().double() - wanted.detach().double()).abs()
     worst = float(diff.nan_to_num(float("inf")).max()) if diff.numel() else 0.0
+    if wanted.numel() == 1:  # a scalar (a loss): both values say more than their distance
+        expect(worst <= atol, tr("{what}: values differ from the oracle", what=what),
+               expected=round(float(wanted), 6), got=round(float(got.detach()), 6), hint=hint)
     expect(worst <= atol, tr("{what}: values differ from the oracle", what=what),
            expected=prose(tr("within {atol}", atol=f"{atol:g}")), got=prose(tr("{error} off", error=f"{worst:.3g}")),
            hint=hint)
@@ -742,6 +749,7 @@ CHOICES = [
     ("Q: What is the capital of France?\nA: Paris\n\nQ: What does the for statement do?\nA:",
      [" It iterates over the items of a sequence.", " x", " It raises an exception.", " Nothing"]),
     ("The import system", [" loads modules", " is", " of the standard library and the packages"]),
+    ("The import system", [" is", " is", " loads modules"]),  # a tie: the first of the two
 ]
 
 
@@ -869,6 +877,14 @@ def test_calculator_evaluates_arithmetic(ex5, expression):
     except ZeroDivisionError:
         return
     expect_equal(ex5.calculator(expression), wanted, tr("calculator({expression!r})", expression=expression))
+
+
+@pytest.mark.item("ex5.9")
+@pytest.mark.parametrize("expression,wanted", [("2 ** 10", "1024"), ("7 // 2", "3"), ("7 % 4", "3"), ("7 / 2", "3.5"),
+                                               ("-(3 - 5) * +2", "4"), ("1.5 * 2", "3.0")])
+def test_calculator_operators(ex5, expression, wanted):
+    expect_equal(ex5.calculator(expression), wanted, tr("calculator({expression!r})", expression=expression),
+                 hint=tr("evaluate the operators as Python does and return str() of the result"))
 
 
 @pytest.mark.item("ex5.9")

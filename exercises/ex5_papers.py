@@ -35,8 +35,8 @@ def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: 
     """Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V — "Attention Is All You Need", eq. (1).
 
     Args:
-        query: (..., L, d_k); key: (..., S, d_k); value: (..., S, d_v). Leading dimensions
-            (batch, heads) broadcast.
+        query: (..., L, d_k); key: (..., S, d_k); value: (..., S, d_v), the same leading
+            dimensions (e.g. batch, heads) for all three.
         attn_mask: None, or broadcastable to (..., L, S), either
             - bool: True = the query may attend to that key, False = it may not;
             - float: added to the scores before the softmax (0 = attend, -inf = do not).

@@ -2,7 +2,7 @@
 TARGET = "ex5_papers.py"
 PASSES = ["checks/test_ex5.py::test_react_stops_at_the_final_answer",
           "checks/test_ex5.py::test_react_refuses_malformed_actions_and_endless_loops",
-          "checks/test_ex5.py::test_calculator_evaluates_arithmetic",
+          "checks/test_ex5.py::test_calculator_evaluates_arithmetic", "checks/test_ex5.py::test_calculator_operators",
           "checks/test_ex5.py::test_calculator_refuses_what_is_not_arithmetic"]
 
 
