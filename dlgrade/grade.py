@@ -526,6 +526,9 @@ def _grade_all(args: argparse.Namespace, settings: Settings, workdir: Path, cons
         _grade_each(args, settings, grader, workdir, grades, console)
     except Interrupted:
         pass
+    except RuntimeError as exc:  # the grader's own collection failed: nothing can be graded
+        console.print(f"dlgrade grade: {exc}")
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
