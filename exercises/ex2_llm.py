@@ -66,8 +66,9 @@ def load_model(folder: str | Path, *, dtype: torch.dtype | None = None,
                device: str = "cpu") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load the causal LM and its tokenizer from a local folder.
 
-    `dtype` None keeps the dtype stored in config.json; move the model to `device` and put
-    it in eval mode. Return (model, tokenizer).
+    `dtype` None keeps the dtype stored in config.json (a bfloat16 folder loads in bfloat16);
+    move the model to `device`. Return (model, tokenizer). from_pretrained already returns
+    the model in eval mode (dropout off), which is what generation needs.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
@@ -120,9 +121,15 @@ def beam_search(model: PreTrainedModel, input_ids: torch.LongTensor, attention_m
 
     Use the cache: prefill the prompt once (`model.model(input_ids=..., attention_mask=...,
     position_ids=..., cache=DynamicCache(config=model.config), use_cache=True)`; the
-    curriculum's `past_key_values=` is the older name of `cache=`), then feed one token per
-    beam per step, and after choosing beams reorder the cache with cache.reorder_cache(idx).
-    Position ids come from the cumulative attention mask. Log-probs in float32.
+    curriculum's `past_key_values=` is the older name of `cache=`; calling `model(...)` and
+    reading `.logits` is fine too), then feed one token per beam per step, and after choosing
+    beams reorder the cache with cache.reorder_cache(idx). The rows of the batch may be
+    searched together (batch * num_beams sequences per call) or one row at a time; the prompt
+    may be encoded once per row (then repeat the cache per beam) or once per beam. Position
+    ids come from the cumulative attention mask (cumsum - 1: a left-padded row starts at 0
+    after its padding) and the checks look at the positions the model receives. Log-probs in
+    float32; scores are compared with generate()'s with a relative tolerance that covers
+    float32 rounding, not a different formula.
 
     The rules generate() follows in transformers 5.24 (they decide ties and lengths):
     - the prompt is repeated per beam; at the first step only beam 0 is live (others -1e9);

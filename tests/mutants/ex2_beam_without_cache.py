@@ -1,7 +1,7 @@
-"""No KV cache: re-encodes every beam's whole sequence at each step."""
+"""No KV cache: re-encodes every beam's whole sequence at each step (caught by counting the tokens
+each forward call receives, not by the learners' speed gate, which load on a shared machine can fool)."""
 TARGET = "ex2_llm.py"
-CATCHES = ["checks/test_ex2.py::test_beam_search_uses_the_kv_cache",
-           "checks/test_ex2.py::test_beam_search_speed_against_generate"]
+CATCHES = ["checks/test_ex2.py::test_beam_search_uses_the_kv_cache"]
 REPLACE = [("""            hidden = model.model(input_ids=running[:, :, cur_len - 1].reshape(-1, 1), attention_mask=mask,
                                  position_ids=next_position, cache=cache, use_cache=True).last_hidden_state""",
             """            full_positions = mask.long().cumsum(-1) - 1
