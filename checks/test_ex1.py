@@ -192,7 +192,7 @@ def own_evaluation(model: nn.Module, images: torch.Tensor, labels: torch.Tensor)
 
 
 def expect_history(history: object, epochs: int) -> None:
-    expect_type(history, dict, "train()'s return value")
+    expect_type(history, dict, tr("{function}()'s return value", function="train"))
     for key in ("train_loss", "train_acc", "val_loss", "val_acc"):
         expect(len(history.get(key, [])) == epochs, tr("history[{key}] has one value per epoch", key=repr(key)),
                expected=epochs,
@@ -336,7 +336,7 @@ def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, reference_test_lo
                           not_started=True) from None
     model = fresh_model(ex1)
     meta = ex1.load_checkpoint(path, model)
-    expect_type(meta, dict, "load_checkpoint()'s return value (the metadata)")
+    expect_type(meta, dict, tr("load_checkpoint()'s return value (the metadata)"))
     _, _, test_x, test_y = mnist_tensors
     logits = logits_of(model, test_x)
     expect(not torch.allclose(logits, reference_test_logits, atol=REFERENCE_ATOL, rtol=0),

@@ -28,6 +28,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlgrade.i18n import N_, tr
+
 OUTPUT_TAIL_CHARS = 1500
 ERROR_LINE_CHARS = 240
 # Frames of the grader's own code (the probed model, the DataParallel stand-in) are not where
@@ -38,17 +40,17 @@ PEER_GONE = r"Connection closed by peer|Connection reset by peer|Broken pipe"
 # The classic mistakes, recognised in a rank's output, and what to tell the learner.
 EXPLANATIONS: list[tuple[str, str]] = [
     (r"before the current process has finished its bootstrapping phase|freeze_support\(\)",
-     "the script starts processes at import time: put the entry point under `if __name__ == \"__main__\":`"),
+     N_("the script starts processes at import time: put the entry point under `if __name__ == \"__main__\":`")),
     (r"ProcessGroupNCCL is only supported with GPUs|NCCL.*(not available|no GPUs)"
      r"|Distributed package doesn't have NCCL",
-     "NCCL needs GPUs: on a CPU-only machine use the gloo backend "
-     "(dist.init_process_group(\"nccl\" if torch.cuda.is_available() else \"gloo\"))"),
+     N_("NCCL needs GPUs: on a CPU-only machine use the gloo backend "
+        "(dist.init_process_group(\"nccl\" if torch.cuda.is_available() else \"gloo\"))")),
     (r"device_ids.*only work with.*GPU|device_ids.*CPU modules",
-     "device_ids is for GPU models: wrap a CPU model as DistributedDataParallel(model) without device_ids"),
+     N_("device_ids is for GPU models: wrap a CPU model as DistributedDataParallel(model) without device_ids")),
     (r"Default process group has not been initialized|has not been initialized.*init_process_group",
-     "the script never calls torch.distributed.init_process_group() before using the process group"),
+     N_("the script never calls torch.distributed.init_process_group() before using the process group")),
     (r"FSDP needs a non-CPU accelerator",
-     "FSDP1 on CPU needs device_id=torch.device(\"cpu\"); or use FSDP2's fully_shard with a CPU device mesh"),
+     N_("FSDP1 on CPU needs device_id=torch.device(\"cpu\"); or use FSDP2's fully_shard with a CPU device mesh")),
 ]
 
 
@@ -94,43 +96,47 @@ class DistributedRun:
         text = _unprefixed(self.output + "".join(r.stdout + r.stderr for r in self.ranks))
         for pattern, advice in EXPLANATIONS:
             if re.search(pattern, text):
-                return advice
+                return tr(advice)
         return None
 
     def failure_summary(self, deadline_s: float) -> str:
         """One paragraph: what happened, the earliest traceback's last lines, what to do."""
         if self.timed_out:
-            head = (f"the run did not finish within {deadline_s:g} s and was stopped (every process killed); "
-                    "a rank stuck in a collective that another rank never reaches?")
+            head = tr("the run did not finish within {seconds} s and was stopped (every process killed); "
+                      "a rank stuck in a collective that another rank never reaches?", seconds=f"{deadline_s:g}")
         else:
-            head = f"the script exited with code {self.returncode}"
+            head = tr("the script exited with code {code}", code=self.returncode)
         advice = self.explanation()
         if advice:
-            head += f". Likely cause: {advice}"
+            head += tr(". Likely cause: {advice}", advice=advice)
         failing = sorted((r for r in self.ranks if "Traceback" in r.stderr), key=lambda r: r.finished_at)
         death = self.signal_death()
         spawned = re.search(r"-- Process (\d+) terminated with the following error:\n(.*)", self.output, flags=re.S)
         quiet = [r.rank for r in self.ranks if "Traceback" not in r.stderr]
         if failing and quiet and re.search(PEER_GONE, failing[0].stderr):
             waiting = failing[0]
-            head += (f".\nRank {waiting.rank} waited in a collective ({_own_frame(waiting.stderr) or 'see its log'}) "
-                     f"that rank {', '.join(map(str, quiet))} never joined: it ended without an error before "
-                     "reaching it. Every rank must make the same collective calls (all_reduce, barrier, DDP's "
-                     "backward, FSDP's forward) in the same order")
+            head += ".\n" + tr("Rank {rank} waited in a collective ({where}) that rank {others} never joined: it ended "
+                                "without an error before reaching it. Every rank must make the same collective calls "
+                                "(all_reduce, barrier, DDP's backward, FSDP's forward) in the same order",
+                                rank=waiting.rank, where=_own_frame(waiting.stderr) or tr("see its log"),
+                                others=", ".join(map(str, quiet)))
         elif failing:
-            head += f".\nRank {failing[0].rank} failed first: {_traceback_tail(failing[0].stderr)}"
+            head += ".\n" + tr("Rank {rank} failed first: {error}", rank=failing[0].rank,
+                                error=_traceback_tail(failing[0].stderr))
         elif spawned:
-            head += f".\nRank {spawned.group(1)} failed first: {_traceback_tail(spawned.group(2))}"
+            head += ".\n" + tr("Rank {rank} failed first: {error}", rank=spawned.group(1),
+                                error=_traceback_tail(spawned.group(2)))
         elif death:
             rank, name = death
             last = [line for r in self.ranks if r.rank == rank for line in _unprefixed(r.stderr).splitlines()
                     if line.strip()]
-            head += f".\nRank {rank} was killed by {name} without a Python traceback" + \
-                (f"; its last words: {last[-1].strip()[:200]}" if last else "")
+            head += ".\n" + tr("Rank {rank} was killed by {signal} without a Python traceback", rank=rank, signal=name) + \
+                (tr("; its last words: {words}", words=last[-1].strip()[:200]) if last else "")
         elif self.output.strip():
-            head += f".\nOutput: {_traceback_tail(self.output)}"
+            head += ".\n" + tr("Output: {output}", output=_traceback_tail(self.output))
         if self.earlier_attempts:
-            head += f" (after {len(self.earlier_attempts)} rerun(s); earlier: {'; '.join(self.earlier_attempts)})"
+            head += " " + tr("(after {count} rerun(s); earlier: {earlier})", count=len(self.earlier_attempts),
+                             earlier="; ".join(self.earlier_attempts))
         return head
 
 
