@@ -23,7 +23,8 @@
 6. SIGINT/SIGTERM kill every sandbox, the gradebook is written for the finished submissions,
    and the workspaces are removed.
 
-Outputs in --out: <name>/results.json (Gradescope), <name>/junit.xml, <name>/log.txt (capped),
+Outputs in --out: <name>/results.json (Gradescope), <name>/junit.xml (both from the results the grader
+accepted), <name>/log.txt (capped),
 gradebook.csv (dlgrade/gradebook.py) and the ledger --resume trusts.
 """
 from __future__ import annotations
@@ -309,18 +310,12 @@ class Grader:
             run_dir = Path(tmp)
             root = self._root(run_dir)
             extra = ["--dlgrade-json", f"{root}/scratch/results.json", "--dlgrade-progress",
-                     f"{root}/scratch/progress.json", "--junitxml", f"{root}/scratch/junit.xml"]
+                     f"{root}/scratch/progress.json"]
             for nodeid in self.collected[visibility]:
                 if nodeid not in pending:
                     extra += ["--deselect", nodeid]
-            outcome = self._pytest(run_dir, sub.folder, visibility, extra,
-                                   log, canary_item=next(iter(pending.values()))["item"], watch=pending,
-                                   deadline=deadline)
-            junit = run_dir / "scratch" / "junit.xml"
-            if junit.is_file() and not junit.is_symlink():
-                name = "junit.xml" if visibility == "visible" else "junit-hidden.xml"
-                shutil.copy(junit, self.settings.out / sub.name / name)
-        return outcome
+            return self._pytest(run_dir, sub.folder, visibility, extra, log,
+                                canary_item=next(iter(pending.values()))["item"], watch=pending, deadline=deadline)
 
     def _grade_checks(self, sub: intake.Submission, visibility: str, deadline: float, log, grade: Grade) -> None:
         accepted: dict[str, CheckResult] = {}
@@ -412,6 +407,7 @@ class Grader:
         data = gradescope(grade.results, curriculum, "en", grade.wall_s)
         data["output"] = "; ".join(grade.notes)
         write_json_atomic(target_dir / "results.json", data)
+        gradebook.write_junit(grade.results, target_dir / "junit.xml")
         return grade
 
 

@@ -1,4 +1,4 @@
-"""The outputs of `dlgrade grade` beside the per-submission results: gradebook.csv and the ledger.
+"""The outputs of `dlgrade grade` beside results.json: gradebook.csv, junit.xml and the ledger.
 
 The ledger (`--out`/.dlgrade-ledger.json) records, for every submission the grader finished,
 the SHA-256 of the results.json it wrote and the row's flags. Only the grader writes it, and
@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 LEDGER = ".dlgrade-ledger.json"
@@ -64,3 +65,22 @@ def trusted(out: Path, ledger: dict, name: str, results: Path) -> dict | None:
         return entry if entry and results.is_file() and digest(results) == entry.get("sha256") else None
     except OSError:
         return None
+
+
+def write_junit(results: list, path: Path) -> None:
+    """JUnit XML of the results the grader accepted (not the run's own file, which learner code could write)."""
+    suite = ET.Element("testsuite", name="dlgrade", tests=str(len(results)),
+                       failures=str(sum(r.status not in ("passed", "skipped") for r in results)),
+                       skipped=str(sum(r.status == "skipped" for r in results)))
+    for r in results:
+        module, _, name = r.nodeid.partition("::")
+        case = ET.SubElement(suite, "testcase", classname=module.removesuffix(".py").replace("/", "."), name=name,
+                             time=f"{r.duration:.3f}")
+        properties = ET.SubElement(case, "properties")
+        for key, value in (("item", r.item or ""), ("dlgrade_status", r.status), ("visibility", r.visibility)):
+            ET.SubElement(properties, "property", name=key, value=value)
+        if r.status == "skipped":
+            ET.SubElement(case, "skipped", message=r.output)
+        elif r.status != "passed":
+            ET.SubElement(case, "failure", message=r.output.splitlines()[0] if r.output else r.status).text = r.output
+    write_atomic(path, ET.tostring(suite, encoding="unicode"))

@@ -300,6 +300,17 @@ def test_failures_say_why(graded):
     assert "stopped by the grader" in outputs["starves"]
 
 
+def test_junit_holds_every_check_the_grader_accepted_over_restarts(graded):
+    import xml.etree.ElementTree as ET
+
+    out = graded["out"]
+    tests = json.loads((out / "os_exit" / "results.json").read_text())["tests"]
+    cases = ET.parse(out / "os_exit" / "junit.xml").getroot().findall("testcase")
+    assert len(cases) == len(tests) == len(json.loads((out / "perfect" / "results.json").read_text())["tests"])
+    failures = [c.find("failure").get("message") for c in cases if c.find("failure") is not None]
+    assert len(failures) == len(CALLS["complete_text"]) and all("os._exit" in f for f in failures)
+
+
 def test_nothing_outside_the_submission_changed(graded):
     before, root = graded["before"], graded["root"]
     assert {k: v for k, v in digests(root).items() if not k.startswith("grades/")} == before["class"]
@@ -407,6 +418,15 @@ def test_refuses_without_a_sandbox_unless_told(graded, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     row = rows(tmp_path / "b")["perfect"]
     assert row["sandboxed"] == "no" and row["total"] == row["max_total"]
+
+
+def test_checks_outside_checks_or_not_found_are_refused(tmp_path):
+    for spec, message in (("solutions/ex3_openai.py", "not a check file or folder"),
+                          ("checks/test_ex3.py::no_such_check", "collecting the visible checks failed")):
+        proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(tmp_path), "--checks", spec,
+                               "--out", str(tmp_path / "out")], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
 
 
 # -- the snapshot and the gradebook, without grading ---------------------------------------
