@@ -77,9 +77,11 @@ def run_checks(target: str, files: list[Path], results_path: Path, lang: str, sh
         cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     show_progress = sys.stderr.isatty() if show_progress is None else show_progress
-    names = ", ".join(f.name for f in files)
-    print(tr("running the checks of {files} (the others are unchanged since their last run)", files=names),
-          file=sys.stderr)
+    if len(files) == len(check_files()):
+        print(tr("running every check"), file=sys.stderr)
+    else:
+        print(tr("running the checks of {files} (the others are unchanged since their last run)",
+                 files=", ".join(f.name for f in files)), file=sys.stderr)
     if show_progress:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=Console(stderr=True), transient=True) as bar:
