@@ -11,8 +11,10 @@ import pytest
 from dlgrade.processes import run_distributed
 
 DEADLINE_S = 20
-# Starting two ranks that import torch took up to 25 s here with every core busy (7 sessions).
-SLOW_START_S = 90
+# The hang test's deadline. Every other run gets SLOW_START_S, a deadline over all attempts that
+# only a hang reaches: starting two ranks that import torch took up to 25 s here with every core
+# busy (7 sessions), and a rerun test starts them three times.
+SLOW_START_S = 180
 
 COLLECTIVE = '''
 import os, time, torch, torch.distributed as dist
@@ -56,8 +58,8 @@ def test_a_hanging_rank_is_killed_at_the_deadline(tmp_path):
 def test_a_crashing_rank_is_named_with_its_error(tmp_path):
     path = script(tmp_path, "crash.py", COLLECTIVE.format(
         body="if rank == 1:\n    raise RuntimeError('boom in rank 1')\ndist.all_reduce(torch.ones(1))"))
-    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
-    summary = run.failure_summary(DEADLINE_S)
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
+    summary = run.failure_summary(SLOW_START_S)
     assert not run.ok and not run.timed_out
     assert "Rank 1 failed first: RuntimeError: boom in rank 1" in summary and "crash.py" in summary
     assert len(summary.splitlines()) <= 2
@@ -66,8 +68,8 @@ def test_a_crashing_rank_is_named_with_its_error(tmp_path):
 
 def test_a_script_without_init_process_group_is_explained(tmp_path):
     path = script(tmp_path, "noinit.py", "import torch, torch.distributed as dist\ndist.all_reduce(torch.ones(1))\n")
-    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
-    assert not run.ok and "never calls torch.distributed.init_process_group()" in run.failure_summary(DEADLINE_S)
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
+    assert not run.ok and "never calls torch.distributed.init_process_group()" in run.failure_summary(SLOW_START_S)
     assert not processes_running(path)
 
 
@@ -79,8 +81,8 @@ def test_spawn_at_import_time_is_explained(tmp_path):
         mp.set_start_method("spawn", force=True)
         mp.spawn(work, nprocs=2)
         ''')
-    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run", launcher="single")
-    assert not run.ok and 'if __name__ == "__main__":' in run.failure_summary(DEADLINE_S)
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run", launcher="single")
+    assert not run.ok and 'if __name__ == "__main__":' in run.failure_summary(SLOW_START_S)
     assert not processes_running(path)
 
 
@@ -113,9 +115,9 @@ def test_ranks_run_single_threaded(tmp_path, launcher):
             else:
                 work(0)
         '''
-    run = run_distributed(script(tmp_path, "threads.py", body), [], deadline_s=DEADLINE_S, workdir=tmp_path / "run",
+    run = run_distributed(script(tmp_path, "threads.py", body), [], deadline_s=SLOW_START_S, workdir=tmp_path / "run",
                           launcher=launcher)
-    assert run.ok, run.failure_summary(DEADLINE_S)
+    assert run.ok, run.failure_summary(SLOW_START_S)
 
 
 ABORT_IN_TEARDOWN = '''
@@ -135,18 +137,18 @@ if os.environ["RANK"] == "1" and ({always} or not marker.exists()):
 def test_a_rank_killed_by_a_signal_once_is_rerun_from_clean_outputs(tmp_path):
     path = script(tmp_path, "flaky.py", ABORT_IN_TEARDOWN.format(always=False))
     out = tmp_path / "out"
-    run = run_distributed(path, [str(tmp_path), str(out)], deadline_s=DEADLINE_S, workdir=tmp_path / "run",
+    run = run_distributed(path, [str(tmp_path), str(out)], deadline_s=SLOW_START_S, workdir=tmp_path / "run",
                           outputs=(out,))
-    assert run.ok, run.failure_summary(DEADLINE_S)
+    assert run.ok, run.failure_summary(SLOW_START_S)
     assert run.earlier_attempts == ["rank 1 killed by SIGABRT"]
     assert len(list(out.iterdir())) == 2, "the rerun must start from empty output folders"
 
 
 def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp_path):
     path = script(tmp_path, "abort.py", ABORT_IN_TEARDOWN.format(always=True))
-    run = run_distributed(path, [str(tmp_path), str(tmp_path / "out")], deadline_s=DEADLINE_S,
+    run = run_distributed(path, [str(tmp_path), str(tmp_path / "out")], deadline_s=SLOW_START_S,
                           workdir=tmp_path / "run")
-    summary = run.failure_summary(DEADLINE_S)
+    summary = run.failure_summary(SLOW_START_S)
     assert not run.ok
     assert "Rank 1 was killed by SIGABRT without a Python traceback" in summary
     assert "terminate called without an active exception" in summary
@@ -156,7 +158,7 @@ def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp
 
 def test_a_python_exception_is_not_rerun(tmp_path):
     path = script(tmp_path, "crash.py", COLLECTIVE.format(body="raise ValueError('mine')"))
-    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run")
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
     assert not run.ok and run.signal_death() is None and not run.earlier_attempts
 
 
@@ -169,9 +171,9 @@ def test_a_spawned_rank_killed_by_a_signal_is_named(tmp_path):
         if __name__ == "__main__":
             mp.spawn(work, nprocs=2)
         """)
-    run = run_distributed(path, [], deadline_s=DEADLINE_S, workdir=tmp_path / "run", launcher="spawn")
+    run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run", launcher="spawn")
     assert run.signal_death() == (1, "SIGABRT")
-    assert "Rank 1 was killed by SIGABRT without a Python traceback" in run.failure_summary(DEADLINE_S)
+    assert "Rank 1 was killed by SIGABRT without a Python traceback" in run.failure_summary(SLOW_START_S)
     assert len(run.earlier_attempts) == 2 and not processes_running(path)
 
 
