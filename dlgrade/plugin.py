@@ -417,6 +417,8 @@ def _write_summary(terminalreporter, state: GradingState) -> None:
     table = render.exercise_table(state.curriculum, results, lang, ran)
     terminalreporter.write(render.to_text(table, width=terminalreporter._tw.fullwidth))
     for result in graded:
+        if result.status not in (PASSED, FAILED):
+            continue  # a check that did not run its learner's code measured nothing worth a line
         for key, value in result.measured.items():
             check = result.nodeid.split("::")[-1]
             terminalreporter.write_line(f"{msg('measured', lang)}: {check}: {key} = {value}")
