@@ -179,29 +179,61 @@ def plain(value):
     return value
 
 
-@pytest.mark.item("ex4.1")
-def test_read_configs(ex4, any_clip):
-    folder = any_clip[0]
-    config = CLIPConfig.from_pretrained(folder)
-    preprocessor = json.loads((folder / "preprocessor_config.json").read_text())
-    wanted = {
-        "projection_dim": config.projection_dim, "logit_scale_init_value": config.logit_scale_init_value,
-        "vision": {k: getattr(config.vision_config, k) for k in
-                   ("image_size", "patch_size", "hidden_size", "num_hidden_layers", "num_attention_heads")},
-        "text": {k: getattr(config.text_config, k) for k in
-                 ("vocab_size", "max_position_embeddings", "hidden_size", "num_hidden_layers")},
-        "image_mean": preprocessor["image_mean"], "image_std": preprocessor["image_std"],
-        "crop_size": preprocessor["crop_size"],
-    }
+# read_configs()'s docstring: the transformers defaults for CLIP, for a field config.json leaves out.
+DOCUMENTED_DEFAULTS = {
+    "projection_dim": 512, "logit_scale_init_value": 2.6592,
+    "vision": {"image_size": 224, "patch_size": 32, "hidden_size": 768, "num_hidden_layers": 12,
+               "num_attention_heads": 12},
+    "text": {"vocab_size": 49408, "max_position_embeddings": 77, "hidden_size": 512, "num_hidden_layers": 12},
+}
+PREPROCESSOR_FIELDS = ("image_mean", "image_std", "crop_size")
+# Fields removed from a copy of the tiny CLIP's config.json, so that the defaults are exercised.
+LEFT_OUT = {"": ["projection_dim"], "vision_config": ["patch_size", "image_size"],
+            "text_config": ["vocab_size"]}
+
+
+def settings_in_files(folder: Path) -> dict:
+    """What read_configs() must return, from the raw JSON files and the docstring's defaults."""
+    raw = json.loads((folder / "config.json").read_text())
+    settings = {name: raw.get(name, DOCUMENTED_DEFAULTS[name]) for name in ("projection_dim", "logit_scale_init_value")}
+    for part in ("vision", "text"):
+        section = raw.get(f"{part}_config") or {}
+        settings[part] = {name: section.get(name, default) for name, default in DOCUMENTED_DEFAULTS[part].items()}
+    processor = json.loads((folder / "preprocessor_config.json").read_text())
+    return settings | {name: processor[name] for name in PREPROCESSOR_FIELDS}
+
+
+@pytest.fixture(scope="session")
+def sparse_clip_folder(tmp_path_factory) -> Path:
+    """The tiny CLIP's JSON files with a few fields left out (no weights: read_configs needs none)."""
+    folder = tmp_path_factory.mktemp("sparse-clip")
+    config = json.loads((TINY / "config.json").read_text())
+    for section, names in LEFT_OUT.items():
+        for name in names:
+            del (config[section] if section else config)[name]
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    (folder / "preprocessor_config.json").write_text((TINY / "preprocessor_config.json").read_text())
+    return folder
+
+
+def check_read_configs(ex4, folder: Path) -> None:
     got = ex4.read_configs(folder)
     expect_type(got, dict, tr("{function}()'s return value", function="read_configs"))
-    source = {"image_mean": "preprocessor_config.json", "image_std": "preprocessor_config.json",
-              "crop_size": "preprocessor_config.json"}
-    for key, value in wanted.items():
+    for key, value in settings_in_files(folder).items():
         expect(key in got and plain(got[key]) == plain(value), tr("read_configs()[{key}]", key=repr(key)),
                expected=value, got=got.get(key, prose(tr("(missing)"))),
                hint=tr("read it from {file}; a field the file leaves out takes the CLIP default of the docstring",
-                       file=source.get(key, "config.json")))
+                       file="preprocessor_config.json" if key in PREPROCESSOR_FIELDS else "config.json"))
+
+
+@pytest.mark.item("ex4.1")
+def test_read_configs(ex4, any_clip):
+    check_read_configs(ex4, any_clip[0])
+
+
+@pytest.mark.item("ex4.1")
+def test_read_configs_fills_in_defaults(ex4, sparse_clip_folder):
+    check_read_configs(ex4, sparse_clip_folder)
 
 
 # ---------------------------------------------------------------- ex4.2 zero-shot classification
