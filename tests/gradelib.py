@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
+from warm_pytest import WarmPytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 MUTANTS_DIR = TESTS_DIR / "mutants"
 VARIANTS_DIR = TESTS_DIR / "variants"
 RUN_TIMEOUT_S = 900
+# Runs of the checks fork a server that has imported torch and the rest once (tests/warm_pytest.py).
+WARM_PYTEST = WarmPytest()
 # The author's checklist, and the verbatim copy the repository carries so that the coverage
 # tests also run where ../shared is absent (CI's clean clone).
 AUTHOR_CHECKLIST = REPO_ROOT.parent / "shared" / "curriculum.md"
@@ -41,14 +44,13 @@ class Run:
 
 def run_checks(json_path: Path, *args: str, target: str | Path | None = None, timeout: float = RUN_TIMEOUT_S,
                extra_env: dict | None = None, cwd: Path = REPO_ROOT) -> Run:
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--no-header", "-q",
-               "--dlgrade-json", str(json_path), *args]
+    pytest_args = ["-p", "no:cacheprovider", "--no-header", "-q", "--dlgrade-json", str(json_path), *args]
     if target is not None:
-        command += ["--target", str(target)]
+        pytest_args += ["--target", str(target)]
     env = {**os.environ, "DLGRADE_LANG": "en", **(extra_env or {})}
-    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    returncode, output = WARM_PYTEST.run(pytest_args, cwd=cwd, env=env, timeout=timeout)
     results = json.loads(json_path.read_text()) if json_path.exists() else {}
-    return Run(proc.returncode, proc.stdout + proc.stderr, results)
+    return Run(returncode, output, results)
 
 
 def collect_manifest(json_path: Path) -> list[dict]:

@@ -1,0 +1,139 @@
+"""A warm pytest for the harness tests: the heavy imports once per worker, every run a fork.
+
+The self-tests run the curriculum checks some 200 times (solutions, stubs, every mutant and
+variant), each in a process of its own so that a crash cannot take the others down. Importing
+torch, transformers, peft and the rest costs about 6.5 CPU-seconds per process (measured here:
+`python -c "import torch, transformers ...; from transformers import Qwen2ForCausalLM, CLIPModel"`,
+6.6 s user+sys of 7.0 s wall, idle machine, two runs) — more than most runs spend in the checks.
+
+So each xdist worker keeps one server process that has imported them; a run is a fork of it
+that changes to the run's folder and environment and calls `pytest.main`, with its output in a
+file. The fork is still a process of its own (own session, killed as a group at the time limit),
+so isolation is what it was. Two things keep a warm run equal to a cold one:
+- nothing of dlgrade, the checks or the solutions is imported before the fork: dlgrade's paths
+  depend on the run's folder and environment;
+- a run whose environment differs from the server's in anything but DLGRADE_* and PYTEST_*
+  (variables a library may read at import: HF_*, OMP_*, LANG ...) is started cold instead.
+torch has run no operation in the server, so it has started no thread pool; forking is safe.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+# What the checks and the solutions import, heaviest first; a missing one is skipped.
+PRELOAD = ["torch", "torch.distributed", "torch.nn.parallel", "torchvision", "transformers",
+           "transformers.models.qwen2.modeling_qwen2", "transformers.models.clip.modeling_clip",
+           "transformers.models.clip.processing_clip", "transformers.models.vit.modeling_vit",
+           "transformers.data.data_collator", "peft", "safetensors.torch", "huggingface_hub", "openai",
+           "vcr", "pytest_recording.plugin", "hypothesis", "numpy", "PIL.Image", "matplotlib.pyplot", "rich",
+           "filelock", "pytest"]
+
+
+def _environment_key(env: dict[str, str]) -> dict[str, str]:
+    """What of an environment the preloaded libraries may have read (pytest sets PYTEST_CURRENT_TEST per test)."""
+    return {k: v for k, v in env.items() if not k.startswith(("DLGRADE_", "PYTEST_"))}
+
+
+class WarmPytest:
+    """One server per process; `run` falls back to a cold `python -m pytest` where it must."""
+
+    def __init__(self) -> None:
+        self._server: subprocess.Popen | None = None
+        self._server_env: dict[str, str] = {}
+
+    def _start(self, env: dict[str, str]) -> subprocess.Popen:
+        if self._server is None or self._server.poll() is not None:
+            self._server_env = _environment_key(env)
+            self._server = subprocess.Popen(
+                [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                env={**env, "PYTHONIOENCODING": "utf-8"}, cwd=Path(__file__).parent, text=True)
+        return self._server
+
+    def run(self, args: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int, str]:
+        """(exit code, stdout and stderr) of `python -m pytest ARGS` in `cwd` with `env`."""
+        if os.environ.get("DLGRADE_COLD_PYTEST") or (self._server is not None and self._server.poll() is None
+                                                     and _environment_key(env) != self._server_env):
+            return self._cold(args, cwd=cwd, env=env, timeout=timeout)
+        server = self._start(env)
+        with tempfile.NamedTemporaryFile(prefix="warm-pytest-", suffix=".log", delete=False) as log:
+            output = Path(log.name)
+        try:
+            server.stdin.write(json.dumps({"args": args, "cwd": str(cwd), "env": env, "output": str(output)}) + "\n")
+            server.stdin.flush()
+            pid = json.loads(server.stdout.readline())["pid"]
+            ready, _, _ = select.select([server.stdout], [], [], timeout)
+            if not ready:
+                os.killpg(pid, signal.SIGKILL)
+                server.stdout.readline()
+                raise subprocess.TimeoutExpired(["pytest", *args], timeout, output.read_text(errors="replace"))
+            returncode = json.loads(server.stdout.readline())["returncode"]
+            return returncode, output.read_text(encoding="utf-8", errors="replace")
+        except (BrokenPipeError, json.JSONDecodeError, KeyError):  # the server died: this run goes cold
+            self._server = None
+            return self._cold(args, cwd=cwd, env=env, timeout=timeout)
+        finally:
+            output.unlink(missing_ok=True)
+
+    @staticmethod
+    def _cold(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> tuple[int, str]:
+        proc = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=timeout, env=env)
+        return proc.returncode, proc.stdout + proc.stderr
+
+
+def _child(request: dict) -> None:
+    """In the fork: become `python -m pytest ARGS` run in the request's folder and environment."""
+    try:
+        os.setsid()
+        fd = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.path[0] = request["cwd"]  # as `python -m` puts the current folder first
+        sys.argv = ["pytest", *request["args"]]
+        import pytest
+
+        code = int(pytest.main(request["args"]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    except BaseException:  # noqa: B036 - whatever happens, the fork must not return into the server loop
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(70)
+
+
+def serve() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        print(json.dumps({"pid": pid}), flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}), flush=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    serve()
