@@ -209,9 +209,12 @@ def run(args: argparse.Namespace) -> int:
     ensure_progress_file(curriculum, args.progress)
     target = Target(resolve(args.target))
     print(tr("graded folder: {path}", path=target.root), file=sys.stderr)
-    if not (args.cached and args.results.exists()):
+    if not args.cached:
         files = check_files() if args.full else stale_check_files(target, args.results, lang)
         run_checks(args.target, files, args.results, lang)
+    elif not args.results.exists():  # --cached promises that no check runs, recorded results or not
+        print(tr("no recorded results yet: every item counts as not started "
+                 "(`dlgrade report` or `dlgrade next --fresh` runs the checks)"), file=sys.stderr)
     results = read_results(args.results)
     done = store.self_assessed_done(args.progress)
     if args.checklist is not None:

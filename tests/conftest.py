@@ -50,9 +50,15 @@ def solutions_run(request, tmp_path_factory) -> Run:
 
 @pytest.fixture(scope="session")
 def stubs_run(request, tmp_path_factory) -> Run:
-    """Every check on the shipped stubs (exercises/), once per session."""
-    return once_per_session(request, tmp_path_factory, "stubs",
-                            lambda folder: run_checks(folder / "results.json", "checks"))
+    """Every check on the shipped stubs (exercises/), once per session, in Chinese.
+
+    Chinese because a learner's first run is the one that most needs it and the catalogue test
+    (tests/test_i18n.py) reads it; the other stub tests go by statuses, not words. Nothing is
+    recorded in the repository's .dlgrade/.
+    """
+    return once_per_session(request, tmp_path_factory, "stubs", lambda folder: run_checks(
+        folder / "results.json", "checks", "--lang", "zh", "--dlgrade-record", "none",
+        extra_env={"DLGRADE_LANG": "zh"}))
 
 
 @pytest.hookimpl(trylast=True)

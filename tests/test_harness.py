@@ -10,6 +10,7 @@ import time
 import pytest
 
 from dlgrade import curriculum, stubs
+from dlgrade.messages import msg
 from dlgrade.paths import EXERCISES_DIR, FIXTURES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from dlgrade.targets import Target, TargetError
 from gradelib import run_checks
@@ -115,10 +116,10 @@ def test_a_stub_run_is_one_line_per_item_and_exits_0(stubs_run):
     lines = stubs_run.output.splitlines()
     for item in curriculum.load().items:
         if item.graded:
-            mine = [line for line in lines if line.startswith(f"[not started] {item.id} ")]
+            mine = [line for line in lines if line.startswith(f"[{msg('not_started', 'zh')}] {item.id} ")]
             assert len(mine) == 1, (item.id, mine)
     assert "FAILED" not in stubs_run.output and "Traceback" not in stubs_run.output
-    assert lines[-1].strip().startswith("rerun: pytest checks/"), lines[-5:]
+    assert lines[-1].strip().startswith(f"{msg('rerun', 'zh')}: pytest checks/"), lines[-5:]
 
 
 def test_verbose_shows_the_full_traceback(tmp_path):

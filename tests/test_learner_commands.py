@@ -146,6 +146,7 @@ def test_html_report_in_chinese_has_chinese_labels(tmp_path):
     proc = dlgrade("report", "--cached", "--format", "html", "--output", str(out), "--progress",
                    str(tmp_path / "progress.toml"), "--results", str(tmp_path / "none.json"), "--lang", "zh")
     assert proc.returncode == 0, proc.stderr
+    assert "还没有记录任何结果" in proc.stderr and not (tmp_path / "none.json").exists()  # --cached runs no check
     html = out.read_text(encoding="utf-8")
     for label in ("学习进度", "评分条目通过", "自评条目完成", "自评", "未开始"):
         assert label in html, label

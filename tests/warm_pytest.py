@@ -103,10 +103,13 @@ def _child(request: dict) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path[0] = request["cwd"]  # as `python -m` puts the current folder first
-        sys.argv = ["pytest", *request["args"]]
+        # Plugins the server preloaded (hypothesis, pytest_recording, anyio through openai) cannot have
+        # their asserts rewritten, and pytest warns so on every run; a cold run would not, nor do their asserts matter.
+        args = ["-W", "ignore::pytest.PytestAssertRewriteWarning", *request["args"]]
+        sys.argv = ["pytest", *args]
         import pytest
 
-        code = int(pytest.main(request["args"]))
+        code = int(pytest.main(args))
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
