@@ -134,6 +134,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "item(id, weight=1): the curriculum item (curriculum.toml) a check grades")
     config.addinivalue_line("markers", "time_limit(seconds): this check's time limit, setup and call each")
+    config.addinivalue_line("markers", "hint(text): the check's own hint (a catalogue msgid), shown when it fails")
     state = GradingState(config)
     for section in state.curriculum.sections:
         config.addinivalue_line("markers", f"{section.id}: checks of {section.title('en')}")
@@ -285,7 +286,7 @@ def _classify(excinfo: pytest.ExceptionInfo, target: Target) -> tuple[str, str]:
         return FAILED, _assertion_message(str(exc))
     if where is not None:
         return FAILED, tr("your code raised {error}: {message}{at}", error=type(exc).__name__,
-                          message=_trim(str(exc), 3), at=at)
+                          message=_trim(str(exc), 3) or repr(exc), at=at)
     return FAILED, f"{type(exc).__name__}: {_trim(str(exc), 3)}"
 
 
@@ -318,7 +319,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status, message = FAILED, tr("your code called pytest.skip(); checks decide what is skipped")
     elif report.failed and call.excinfo is not None:
         status, message = _classify(call.excinfo, state.target)
-        check_hint = getattr(call.excinfo.value, "hint", None)
+        check_hint = getattr(call.excinfo.value, "hint", None) or _marked_hint(item)
     elif report.skipped:
         status, message = SKIPPED, str(call.excinfo.value) if call.excinfo else msg("skipped", state.lang)
     else:
@@ -336,12 +337,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = _learner_text(state, item, item_id, status, message, check_hint)
     if check_hint:
         message = f"{message}\n{msg('hint', state.lang)}: {check_hint}"
+    if status == FAILED:
+        # Whether the learner saw a hint for this check's own mistake (the self-tests insist on it).
+        item.user_properties.append(("dlgrade_hint", "check" if check_hint else "item"))
     _record(state, item, item_id, report, status, message)
     if item.nodeid in state.results:
         # junitxml writes the teardown report's copy of user_properties: the last status wins.
         item.user_properties[:] = [p for p in item.user_properties if p[0] != "dlgrade_status"]
         item.user_properties.append(("dlgrade_status", state.results[item.nodeid].status))
     return report
+
+
+def _marked_hint(item: pytest.Item) -> str | None:
+    """The check's own hint, `@pytest.mark.hint(N_("..."))`, in the run's language."""
+    marker = item.get_closest_marker("hint")
+    return tr(marker.args[0]) if marker and marker.args else None
 
 
 def _learner_text(state: GradingState, item: pytest.Item, item_id: str | None, status: str, message: str,

@@ -95,6 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if exercises/ is stale")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR)
     parser.add_argument("--exercises", type=Path, default=EXERCISES_DIR)
+    parser.add_argument("--only", action="append", default=None, metavar="exN",
+                        help="regenerate only the files of this exercise (ex2 -> ex2_*.py); repeatable")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
             if stale:
                 print("run `dlgrade stubs` to regenerate them")
             return 1 if stale else 0
-        written = write_stubs(args.solutions, args.exercises)
+        only = None
+        if args.only:
+            only = {rel for rel in expected_exercises(args.solutions)
+                    if any(rel.name.startswith(f"{exercise}_") for exercise in args.only)}
+        written = write_stubs(args.solutions, args.exercises, only=only)
     except (StubError, SyntaxError) as exc:
         print(f"cannot generate stubs: {exc}", file=sys.stderr)
         return 2
