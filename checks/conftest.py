@@ -1,5 +1,5 @@
 """Shared pieces of the curriculum checks."""
-from dlgrade import replay
+from dlgrade.checkkit import api_replay as replay
 
 
 def pytest_configure(config):
@@ -7,6 +7,6 @@ def pytest_configure(config):
 
 
 def pytest_recording_configure(config, vcr):
-    """Compare OpenAI request bodies by meaning (see dlgrade/replay.py), not byte for byte."""
+    """Compare OpenAI request bodies by meaning (see dlgrade/checkkit/api_replay.py), not byte for byte."""
     for name, matcher in replay.MATCHERS.items():
         vcr.register_matcher(name, matcher)

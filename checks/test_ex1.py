@@ -26,10 +26,12 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, Subset, TensorDataset
 
-from dlgrade.feedback import expect, expect_type, fail, prose
-from dlgrade.i18n import N_, tr
-from dlgrade.paths import FIXTURES_DIR
-from dlgrade.targets import TargetError
+from dlgrade.checkkit.feedback import expect, expect_type, fail, prose
+from dlgrade.checkkit.targets import TargetError
+from dlgrade.core.i18n import N_, tr
+from dlgrade.core.project import Project
+
+FIXTURES_DIR = Project.locate().fixtures
 
 FILE = "ex1_pytorch.py"
 DATA = FIXTURES_DIR / "ex1"

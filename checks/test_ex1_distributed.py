@@ -2,9 +2,9 @@
 
 Each script runs with world size 2 — NCCL when the machine has a GPU for each rank, gloo on the
 CPU otherwise (one GPU and two ranks included), chosen once for the whole group by the
-script — through dlgrade.processes (torchrun --standalone or the script's own spawn, a hard
+script — through dlgrade.checkkit.distributed (torchrun --standalone or the script's own spawn, a hard
 deadline, every process killed at the end). The oracle is one process training the same
-grader-owned CNN (dlgrade.probes) on the same global batches with the same seed; the CNN
+grader-owned CNN (dlgrade.checkkit.rank_probes) on the same global batches with the same seed; the CNN
 also records, on every rank, the rows each forward saw and how its parameters were sharded.
 """
 from __future__ import annotations
@@ -16,12 +16,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from dlgrade import probes
-from dlgrade.feedback import expect, fail, prose
-from dlgrade.i18n import tr
-from dlgrade.paths import FIXTURES_DIR
-from dlgrade.processes import run_distributed
-from dlgrade.targets import TargetError
+from dlgrade.checkkit import rank_probes as probes
+from dlgrade.checkkit.distributed import run_distributed
+from dlgrade.checkkit.feedback import expect, fail, prose
+from dlgrade.checkkit.targets import TargetError
+from dlgrade.core.i18n import tr
+from dlgrade.core.project import Project
+
+FIXTURES_DIR = Project.locate().fixtures
 
 STEPS, GLOBAL_BATCH, LR, SEED, WORLD = 20, 32, 0.05, 0, 2
 DEADLINE_S = 120
@@ -263,8 +265,8 @@ def test_dataparallel_splits_batches_and_matches_one_process(target, tmp_path, g
     if gpus >= 2:
         extra, env, setup = (), {}, tr("nn.DataParallel on {gpus} GPUs", gpus=gpus)
     else:  # nn.DataParallel needs two GPUs to split anything: the CPU stand-in, with any GPU hidden
-        extra, env = ("--data-parallel-class", "dlgrade.probes:CpuDataParallel"), {"CUDA_VISIBLE_DEVICES": ""}
-        setup = tr("dlgrade.probes:CpuDataParallel on the CPU ({gpus} GPU(s): fewer than 2)", gpus=gpus)
+        extra, env = ("--data-parallel-class", "dlgrade.checkkit.rank_probes:CpuDataParallel"), {"CUDA_VISIBLE_DEVICES": ""}
+        setup = tr("dlgrade.checkkit.rank_probes:CpuDataParallel on the CPU ({gpus} GPU(s): fewer than 2)", gpus=gpus)
     request.node.user_properties.append(("runs_with", setup))
     out, probe_dir = run_script(target, "ex1_dataparallel.py", tmp_path, global_batches, launcher="single",
                                 extra=extra, env=env, setup=setup)

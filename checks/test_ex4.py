@@ -1,6 +1,6 @@
 """Checks for exercise 4: CLIP from a local folder, zero-shot classification, shapes, attention maps.
 
-Oracles: the file lists of the hub repository and a local stand-in hub (dlgrade.fakehub)
+Oracles: the file lists of the hub repository and a local stand-in hub (dlgrade.checkkit.fakehub)
 for the download; transformers' own CLIP forward pass (eager attention) for probabilities,
 hidden states and attention maps; the config for every shape. The model is the tiny CLIP of
 fixtures/ex4 (built by fixtures/ex4/build_clip.py); set DLGRADE_CLIP_PATH to a
@@ -20,11 +20,13 @@ from PIL import Image
 from safetensors.torch import save as safetensors_bytes
 from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
-from dlgrade import fakehub
-from dlgrade.external import real_folder
-from dlgrade.feedback import expect, expect_type, fail, prose, show
-from dlgrade.i18n import tr
-from dlgrade.paths import FIXTURES_DIR
+from dlgrade.checkkit import fakehub
+from dlgrade.checkkit.feedback import expect, expect_type, fail, prose, show
+from dlgrade.checkkit.real_models import real_folder
+from dlgrade.core.i18n import tr
+from dlgrade.core.project import Project
+
+FIXTURES_DIR = Project.locate().fixtures
 
 matplotlib.use("Agg")
 

@@ -23,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dlgrade import replay
-from dlgrade.feedback import expect, expect_equal, expect_type, fail, prose
-from dlgrade.i18n import N_, tr
-from dlgrade.paths import FIXTURES_DIR
+from dlgrade.checkkit import api_replay as replay
+from dlgrade.checkkit.feedback import expect, expect_equal, expect_type, fail, prose
+from dlgrade.core.i18n import N_, tr
+from dlgrade.core.project import Project
+
+FIXTURES_DIR = Project.locate().fixtures
 
 FILE = "ex5_papers.py"
 TINY_QWEN2 = FIXTURES_DIR / "ex2" / "tiny-qwen2"

@@ -8,7 +8,7 @@ Every script takes the same options, so the checks (and you) run them the same w
     --lr LR              plain SGD learning rate (default 0.05)
     --seed S             seed of the model's initialisation (default 0)
     --model-factory M:F  the model: function F of module M, called as F(seed=S) (default: the
-                         grader's small CNN, dlgrade.probes:make_cnn)
+                         grader's small CNN, dlgrade.checkkit.rank_probes:make_cnn)
 Step t uses the rows [t * B, (t + 1) * B) of the data as its global batch; the loss is the mean
 cross-entropy; the optimiser is torch.optim.SGD(params, lr=LR) — so every correct script ends
 with the same weights as one process training on the whole global batch.
@@ -31,7 +31,7 @@ def parse_args(description: str, argv: list[str] | None = None, extra=None) -> a
     parser.add_argument("--global-batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model-factory", default="dlgrade.probes:make_cnn")
+    parser.add_argument("--model-factory", default="dlgrade.checkkit.rank_probes:make_cnn")
     if extra is not None:
         extra(parser)
     args = parser.parse_args(argv)

@@ -6,7 +6,7 @@ Options and the training recipe: see ex1_distributed_common.py; also
     --data-parallel-class M:C   the wrapper class (default torch.nn:DataParallel). nn.DataParallel
                                 does nothing without GPUs, so on a CPU-only machine the checks
                                 pass a stand-in with the same interface that really splits
-                                each batch (dlgrade.probes:CpuDataParallel).
+                                each batch (dlgrade.checkkit.rank_probes:CpuDataParallel).
 Result the checks read: OUT/final_state.pt, the trained model's state dict (no "module." prefix).
 """
 from __future__ import annotations

@@ -18,7 +18,6 @@ import os
 import pytest
 from _pytest.nodeid import coerce_node_id  # private, pinned pytest 9.2: see the module docstring
 from filelock import FileLock
-
 from gradelib import Run, run_checks
 
 for _name in [name for name in os.environ if name.startswith("PYTEST_XDIST_")]:

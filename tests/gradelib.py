@@ -14,8 +14,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
 from warm_pytest import WarmPytest
+
+from dlgrade.core.project import Project
+
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 TESTS_DIR = Path(__file__).resolve().parent
 MUTANTS_DIR = TESTS_DIR / "mutants"

@@ -20,10 +20,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from dlgrade import stubs
-from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
 from gradescope_schema import validate
+
+from dlgrade.core import stubs
+from dlgrade.core.project import Project
+
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 pytestmark = pytest.mark.xdist_group("autograder")
 
@@ -98,7 +101,7 @@ def test_reference_submission_gets_full_score(bundle, tmp_path):
 
 def test_stub_submission_gets_zero_and_a_next_step(bundle, tmp_path):
     """Submitted as a clone of the release (exercises/ one level down), every function a stub."""
-    files = {f"exercises/{rel}": text for rel, text in stubs.expected_exercises().items()}
+    files = {f"exercises/{rel}": text for rel, text in stubs.expected_exercises(SOLUTIONS_DIR).items()}
     files["README.md"] = "a learner's clone"
     results = run_autograder(bundle, tmp_path, files)
     assert results["score"] == 0 and results["extra_data"]["max_score"] > 0

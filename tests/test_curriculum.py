@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from dlgrade import curriculum
-from dlgrade.paths import REPO_ROOT
 from gradelib import AUTHOR_CHECKLIST, CHECKLIST, collect_manifest
+
+from dlgrade.core import curriculum
+from dlgrade.core.project import Project
+
+REPO_ROOT = Project.locate().root
 
 # Sections this project adds to the author's checklist (issue 15: papers in code).
 BEYOND_CHECKLIST = {"ex5"}

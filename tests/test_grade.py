@@ -22,8 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade import gradebook, intake, isolation
-from dlgrade.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
+from dlgrade.core.project import Project
+from dlgrade.grading import gradebook, intake
+from dlgrade.grading import sandbox as isolation
+
+EXERCISES_DIR = Project.locate().exercises
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 # One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("grade")
@@ -439,7 +444,7 @@ def test_snapshot_takes_regular_exercise_files_only(tmp_path):
     (sub / "exercises" / "checkpoints" / "deep").mkdir(parents=True)
     (sub / "exercises" / "checkpoints" / "deep" / "model.pt").write_bytes(b"\0weights")
     (sub / "exercises" / "checkpoints" / "root").symlink_to("/")
-    [snap] = intake.snapshot([sub], tmp_path / "snap")
+    [snap] = intake.copy_submissions([sub], tmp_path / "snap")
     files = sorted(str(p.relative_to(snap.folder)) for p in snap.folder.rglob("*") if p.is_file())
     assert files == ["checkpoints/deep/model.pt", FILE]
     assert any("ex2_llm.py is a symlink" in n for n in snap.notes)
@@ -454,7 +459,7 @@ def test_snapshot_of_a_zip_skips_escapes_and_links(tmp_path):
         link = zipfile.ZipInfo("bob/exercises/ex2_llm.py")
         link.external_attr = (0o120777 << 16)
         z.writestr(link, "/work/main/solutions/ex2_llm.py")
-    [snap] = intake.snapshot([archive], tmp_path / "snap")
+    [snap] = intake.copy_submissions([archive], tmp_path / "snap")
     assert snap.name == "bob" and (snap.folder / FILE).read_text() == "x = 1\n"
     assert not (snap.folder / "ex2_llm.py").exists() and not (tmp_path / "evil.py").exists()
     assert any("symlink in the zip" in n for n in snap.notes)
@@ -467,7 +472,7 @@ def test_names_keep_every_byte_and_never_merge(tmp_path):
         write_submission(path, "x = 1\n")
     with zipfile.ZipFile(paths[3], "w") as z:
         z.writestr(FILE, "x = 2\n")
-    snaps = intake.snapshot(paths, tmp_path / "snap")
+    snaps = intake.copy_submissions(paths, tmp_path / "snap")
     assert [s.name for s in snaps] == ["caf\\xe9", "alice", "alice~2", "alice.zip"]
     assert (snaps[3].folder / FILE).read_text() == "x = 2\n"
 
@@ -481,7 +486,8 @@ def test_gradebook_cells_that_look_like_formulas_are_text():
 
 def scripted_grader(tmp_path, outcomes: list) -> tuple[object, list]:
     """A Grader over ten collected checks whose runs return `outcomes` in turn (a function of the pending checks)."""
-    from dlgrade import grade, isolation
+    from dlgrade.grading import grader as grade
+    from dlgrade.grading import sandbox as isolation
 
     settings = grade.Settings(out=tmp_path, checks=["checks"], hidden=None, time_limit_s=60, sandbox=True,
                               limits=isolation.Limits())
@@ -499,15 +505,15 @@ def scripted_grader(tmp_path, outcomes: list) -> tuple[object, list]:
 
 
 def outcome(code, results=(), canary="failed", current=None, overrun=None):
-    from dlgrade.grade import RunOutcome
-    from dlgrade.results import CheckResult
+    from dlgrade.core.results import CheckResult
+    from dlgrade.grading.grader import RunOutcome
 
     return RunOutcome(code, [CheckResult(nodeid=n, item="ex9.9", status=s, weight=99.0) for n, s in results],
                       canary, current, overrun)
 
 
 def test_when_restarts_run_out_the_rest_fail_with_the_reason(tmp_path):
-    from dlgrade import grade
+    from dlgrade.grading import grader as grade
 
     # every run dies by a signal in its first check
     grader, calls = scripted_grader(tmp_path, [lambda p: outcome(-11, canary=None, current=p[0])])
@@ -522,7 +528,7 @@ def test_when_restarts_run_out_the_rest_fail_with_the_reason(tmp_path):
 
 
 def test_results_the_grader_did_not_ask_for_are_ignored(tmp_path):
-    from dlgrade import grade
+    from dlgrade.grading import grader as grade
 
     grader, _ = scripted_grader(tmp_path, [lambda p: outcome(1, [(n, "passed") for n in p]
                                                              + [("checks/test_x.py::test_free", "passed")])])
@@ -537,7 +543,7 @@ def test_results_the_grader_did_not_ask_for_are_ignored(tmp_path):
     lambda p: outcome(0, [(n, "passed") for n in p], canary=None),  # a results file without the canary
 ], ids=["canary-passed", "canary-missing"])
 def test_a_canary_that_does_not_fail_marks_the_row_tampered(tmp_path, run):
-    from dlgrade import grade
+    from dlgrade.grading import grader as grade
 
     grader, _ = scripted_grader(tmp_path, [run])
     result = grade.Grade("x")

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
-from dlgrade import curriculum
 from gradelib import MUTANTS_DIR, VARIANTS_DIR, collect_manifest, patched_solutions, patches, run_checks
+
+from dlgrade.core import curriculum
 
 MUTANTS = patches(MUTANTS_DIR, "CATCHES")
 VARIANTS = patches(VARIANTS_DIR, "PASSES")

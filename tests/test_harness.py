@@ -8,12 +8,17 @@ import textwrap
 import time
 
 import pytest
-
-from dlgrade import curriculum, stubs
-from dlgrade.messages import msg
-from dlgrade.paths import EXERCISES_DIR, FIXTURES_DIR, REPO_ROOT, SOLUTIONS_DIR
-from dlgrade.targets import Target, TargetError
 from gradelib import run_checks
+
+from dlgrade.checkkit.targets import Target, TargetError
+from dlgrade.core import curriculum, stubs
+from dlgrade.core.messages import msg
+from dlgrade.core.project import Project
+
+EXERCISES_DIR = Project.locate().exercises
+FIXTURES_DIR = Project.locate().fixtures
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 SYNTHETIC_CHECKS = '''
 import pytest
@@ -242,17 +247,17 @@ def test_unpaired_markers_are_rejected(source, message):
 
 
 def test_committed_exercises_match_the_generated_stubs():
-    assert stubs.drifted() == [], "exercises/ is stale: run `dlgrade stubs` and commit"
+    assert stubs.drifted(SOLUTIONS_DIR, EXERCISES_DIR) == [], "exercises/ is stale: run `dlgrade dev stubs` and commit"
 
 
 def test_drift_is_detected_and_repaired(tmp_path):
     exercises = tmp_path / "exercises"
-    assert stubs.write_stubs(SOLUTIONS_DIR, exercises)
+    assert stubs.write_stubs(SOLUTIONS_DIR, exercises, tmp_path / "backups")
     assert stubs.drifted(SOLUTIONS_DIR, exercises) == []
     edited = next(exercises.glob("*.py"))
     edited.write_text(edited.read_text() + "\n# a learner's edit\n")
     assert stubs.drifted(SOLUTIONS_DIR, exercises) == [edited.relative_to(exercises)]
-    proc = subprocess.run([sys.executable, "-m", "dlgrade", "stubs", "--check", "--exercises", str(exercises)],
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "dev", "stubs", "--check", "--exercises", str(exercises)],
                           cwd=REPO_ROOT, capture_output=True, text=True)
     assert proc.returncode == 1 and "stale" in proc.stdout
 
@@ -269,7 +274,7 @@ def test_every_solution_has_a_stub_and_every_stub_a_solution():
 def test_no_secret_ever_lands_in_a_cassette():
     import yaml
 
-    from dlgrade.replay import SECRET_HEADERS
+    from dlgrade.checkkit.api_replay import SECRET_HEADERS
     cassettes = list((FIXTURES_DIR / "cassettes").rglob("*.yaml"))
     assert cassettes
     for path in cassettes:
@@ -279,19 +284,3 @@ def test_no_secret_ever_lands_in_a_cassette():
             for part in (interaction["request"], interaction["response"]):
                 names = {name.lower() for name in part.get("headers", {})}
                 assert not names & set(SECRET_HEADERS), (path, names & set(SECRET_HEADERS))
-
-
-# ---------------------------------------------------------------- snapshots
-
-
-def test_snapshot_recipes_round_trip(tmp_path):
-    from dlgrade import snapshot
-
-    (tmp_path / "ex9_toy.py").write_text("import numpy as np\ndef table():\n    return np.arange(6).reshape(2, 3)\n")
-    recipes_file = tmp_path / "snapshot_recipes.py"
-    recipes_file.write_text("RECIPES = {'toy': lambda target: {'table': target.module('ex9_toy.py').table()}}\n")
-    written = snapshot.write_snapshots(snapshot.load_recipes(recipes_file), Target(tmp_path), tmp_path / "snaps")
-    assert [p.name for p in written] == ["toy.npz"]
-    assert snapshot.load_snapshot("toy", tmp_path / "snaps")["table"].tolist() == [[0, 1, 2], [3, 4, 5]]
-    with pytest.raises(AssertionError, match="snapshot missing.npz is missing"):
-        snapshot.load_snapshot("missing", tmp_path / "snaps")

@@ -4,11 +4,14 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from dlgrade import i18n
-from dlgrade.feedback import CheckFailure, prose
-from dlgrade.paths import CHECKS_DIR, REPO_ROOT
 from gradelib import MUTANTS_DIR, patched_solutions, patches, run_checks
+
+from dlgrade.checkkit.feedback import CheckFailure, prose
+from dlgrade.core import i18n
+from dlgrade.core.project import Project
+
+CHECKS_DIR = Project.locate().checks
+REPO_ROOT = Project.locate().root
 
 HARNESS = sorted((REPO_ROOT / "dlgrade").glob("*.py"))
 CHECKS = sorted(CHECKS_DIR.glob("*.py"))

@@ -11,9 +11,17 @@ import sys
 import time
 from html.parser import HTMLParser
 
-from dlgrade import checklist, curriculum, reset, stubs, watch
-from dlgrade.paths import CHECKS_DIR, EXERCISES_DIR, FIXTURES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from gradelib import CHECKLIST
+
+from dlgrade.core import curriculum, stubs
+from dlgrade.core.project import Project
+from dlgrade.learner import checklist, reset, watch
+
+CHECKS_DIR = Project.locate().checks
+EXERCISES_DIR = Project.locate().exercises
+FIXTURES_DIR = Project.locate().fixtures
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 
 def dlgrade(*args: str, timeout: float = 600, cwd=REPO_ROOT, env=None) -> subprocess.CompletedProcess:
@@ -41,7 +49,7 @@ def test_next_without_recorded_results_runs_nothing_and_says_so(tmp_path):
 
 def test_reset_an_item_keeps_the_rest_of_the_file(tmp_path):
     exercises = tmp_path / "exercises"
-    stubs.write_stubs(SOLUTIONS_DIR, exercises)
+    stubs.write_stubs(SOLUTIONS_DIR, exercises, tmp_path / "backups")
     solved = (SOLUTIONS_DIR / "ex3_openai.py").read_text()
     (exercises / "ex3_openai.py").write_text(solved)  # a learner who solved everything
     path, backup = reset.reset("ex3.2", exercises)

@@ -1,4 +1,4 @@
-"""dlgrade.processes: distributed runs that hang, crash or misuse the API end cleanly and explain."""
+"""dlgrade.checkkit.distributed: distributed runs that hang, crash or misuse the API end cleanly and explain."""
 from __future__ import annotations
 
 import textwrap
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dlgrade.processes import run_distributed
+from dlgrade.checkkit.distributed import run_distributed
 
 DEADLINE_S = 20
 # The hang test's deadline. Every other run gets SLOW_START_S, a deadline over all attempts that
@@ -202,7 +202,7 @@ def test_a_spawned_rank_that_raises_is_named_with_its_error(tmp_path):
 def test_a_crash_inside_the_grader_model_is_located_at_the_learners_line(tmp_path):
     path = script(tmp_path, "flat.py", """
         import torch
-        from dlgrade import probes
+        from dlgrade.checkkit import rank_probes as probes
         model = probes.make_cnn()
         model(torch.zeros(4, 784))
         """)
@@ -212,7 +212,7 @@ def test_a_crash_inside_the_grader_model_is_located_at_the_learners_line(tmp_pat
 
 
 def test_long_errors_are_cut_between_sentences():
-    from dlgrade.processes import _clip
+    from dlgrade.checkkit.distributed import _clip
 
     text = "RuntimeError: first sentence here. " + "word " * 100
     assert _clip(text, 60) == "RuntimeError: first sentence here. …"

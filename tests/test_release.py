@@ -18,10 +18,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from dlgrade import curriculum, paths, release, stubs
-from dlgrade.paths import REPO_ROOT, SOLUTIONS_DIR
 from gradelib import CHECKLIST
+
+from dlgrade.core import curriculum, stubs
+from dlgrade.core.project import Project
+from dlgrade.shipping import release
+
+REPO_ROOT = Project.locate().root
+SOLUTIONS_DIR = Project.locate().solutions
 
 pytestmark = pytest.mark.xdist_group("release")
 
@@ -71,7 +75,7 @@ def test_release_holds_what_a_learner_needs_and_no_answers(learner_release):
     assert not [r for r in rels if (learner_release / r).read_bytes() in checkpoints]
     # the stubs are the generated ones; the CI workflow is in place
     assert {r.relative_to("exercises"): (learner_release / r).read_text(encoding="utf-8")
-            for r in rels if r.parts[0] == "exercises"} == stubs.expected_exercises()
+            for r in rels if r.parts[0] == "exercises"} == stubs.expected_exercises(SOLUTIONS_DIR)
     assert (learner_release / ".github/workflows/grade.yml").read_text() == \
         (REPO_ROOT / "docs/ci/github-grade.yml").read_text()
     assert 'testpaths = ["checks"]' in (learner_release / "pyproject.toml").read_text()
@@ -185,7 +189,7 @@ def test_checks_and_learner_commands_in_the_release(learner_release, tmp_path):
     # no solutions/ in a release: reset takes the stub from the commit that added it
     proc = dlgrade("reset", "ex3", cwd=work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (work / "exercises/ex3_openai.py").read_text() == stubs.expected_exercises()[Path("ex3_openai.py")]
+    assert (work / "exercises/ex3_openai.py").read_text() == stubs.expected_exercises(SOLUTIONS_DIR)[Path("ex3_openai.py")]
     backups = list((work / ".dlgrade/backup").rglob("ex3_openai.py"))
     assert [b.read_text() for b in backups] == [(SOLUTIONS_DIR / "ex3_openai.py").read_text()]
 
@@ -211,12 +215,12 @@ def test_project_root_is_the_repository_you_stand_in(tmp_path, monkeypatch):
     (tmp_path / "exercises" / "deeper").mkdir(parents=True)
     monkeypatch.delenv("DLGRADE_ROOT", raising=False)
     monkeypatch.chdir(tmp_path / "exercises" / "deeper")
-    assert paths.project_root() == tmp_path.resolve()
+    assert Project.locate().root == tmp_path.resolve()
     monkeypatch.setenv("DLGRADE_ROOT", str(tmp_path / "exercises"))
-    assert paths.project_root() == (tmp_path / "exercises").resolve()
+    assert Project.locate().root == (tmp_path / "exercises").resolve()
     monkeypatch.delenv("DLGRADE_ROOT")
-    monkeypatch.chdir(tmp_path.parent)  # outside any project: where the package was installed from
-    assert paths.project_root() == paths.PACKAGE_ROOT
+    monkeypatch.chdir(tmp_path.parent)  # outside any project: the checkout the package lives in
+    assert Project.locate().root == REPO_ROOT
 
 
 def test_a_second_clone_grades_its_own_files(tmp_path):

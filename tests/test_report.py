@@ -9,8 +9,12 @@ import sys
 
 import pytest
 
-from dlgrade import curriculum, store
-from dlgrade.paths import EXERCISES_DIR, REPO_ROOT
+from dlgrade.core import curriculum
+from dlgrade.core import records as store
+from dlgrade.core.project import Project
+
+EXERCISES_DIR = Project.locate().exercises
+REPO_ROOT = Project.locate().root
 
 # One module fixture serves every test here: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("report")

@@ -5,8 +5,8 @@ SAYS = ["the grader's reference model's logits"]
 
 
 def load_checkpoint(path, model):
-    from dlgrade.paths import FIXTURES_DIR
+    from dlgrade.core.project import Project
 
-    reference = torch.export.load(FIXTURES_DIR / "ex1" / "reference_resnet.pt2").module()
+    reference = torch.export.load(Project.locate().fixtures / "ex1" / "reference_resnet.pt2").module()
     model.load_state_dict(reference.state_dict())
     return {"epoch": 20}

@@ -1,0 +1,163 @@
+"""A local stand-in for the Hugging Face Hub, so download exercises run the real client offline.
+
+The learner's code calls the real `huggingface_hub.snapshot_download` / `hf_hub_download`
+with `endpoint=` pointing here (or HF_ENDPOINT). The server answers the few routes those
+functions use in huggingface_hub 2.4 — repo info, the recursive tree listing, and
+HEAD/GET on `/{repo}/resolve/{revision}/{path}` — and records which files were fetched,
+so a check can tell "downloaded only the PyTorch weights" from "downloaded everything".
+
+`offline()` keeps a check from reaching the real Hub: without it a learner's call that
+forgot `endpoint=` waits ~23 s for DNS and a connect timeout and ends in a bare
+ConnectError; with it, it fails at once and says why.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+from dlgrade.checkkit.feedback import CheckFailure
+from dlgrade.core.i18n import tr
+
+
+@dataclass
+class FakeHub:
+    """repo id -> {file path: content}; `fetched` lists (repo, path) of every GET of a file."""
+
+    repos: dict[str, dict[str, bytes]]
+    fetched: list[tuple[str, str]] = field(default_factory=list)
+    endpoint: str = ""
+
+    def sha(self, repo: str) -> str:
+        digest = hashlib.sha1()
+        for path, content in sorted(self.repos[repo].items()):
+            digest.update(path.encode() + hashlib.sha1(content).digest())
+        return digest.hexdigest()
+
+    def fetched_files(self, repo: str) -> set[str]:
+        return {path for r, path in self.fetched if r == repo}
+
+
+def _etag(content: bytes) -> str:
+    return hashlib.sha1(content).hexdigest()
+
+
+def _handler(hub: FakeHub):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # keep the check's output clean
+            pass
+
+        def _send(self, status: int, body: bytes = b"", headers: dict | None = None, head: bool = False):
+            self.send_response(status)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def _json(self, data) -> None:
+            self._send(200, json.dumps(data).encode(), {"Content-Type": "application/json"})
+
+        def _route(self, head: bool) -> None:
+            path = unquote(urlsplit(self.path).path)
+            for repo, files in hub.repos.items():
+                sha = hub.sha(repo)
+                if path in (f"/api/models/{repo}", f"/api/models/{repo}/revision/main",
+                            f"/api/models/{repo}/revision/{sha}"):
+                    return self._json({"id": repo, "modelId": repo, "sha": sha, "private": False,
+                                       "siblings": [{"rfilename": name} for name in sorted(files)]})
+                if path.startswith(f"/api/models/{repo}/tree/"):
+                    return self._json([{"type": "file", "path": name, "size": len(content), "oid": _etag(content)}
+                                       for name, content in sorted(files.items())])
+                for revision in ("main", sha):
+                    prefix = f"/{repo}/resolve/{revision}/"
+                    if path.startswith(prefix) and path[len(prefix):] in files:
+                        name = path[len(prefix):]
+                        content = files[name]
+                        if not head:
+                            hub.fetched.append((repo, name))
+                        return self._send(200, content, {
+                            "Content-Type": "application/octet-stream", "ETag": f'"{_etag(content)}"',
+                            "X-Repo-Commit": sha}, head=head)
+            self._send(404, json.dumps({"error": f"{path} not found"}).encode(),
+                       {"Content-Type": "application/json", "X-Error-Code": "EntryNotFound"}, head=head)
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self._route(head=False)
+
+        def do_HEAD(self):  # noqa: N802
+            self._route(head=True)
+
+    return Handler
+
+
+@contextmanager
+def serve(repos: dict[str, dict[str, bytes]]):
+    """Run a FakeHub on a free localhost port for the duration of the block."""
+    hub = FakeHub(repos)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
+    hub.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hub
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class RemoteHostBlocked(CheckFailure):
+    """The learner's code tried to reach a host other than this machine while the checks run offline.
+
+    A CheckFailure (not an OSError): huggingface_hub and httpx turn OSErrors into "offline, try
+    the cache" and lose the message; this one passes through them to the learner.
+    """
+
+
+def _is_local(host: object) -> bool:
+    if host is None or (isinstance(host, str) and host.lower() == "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+@contextmanager
+def offline():
+    """Within the block, resolving or connecting to anything but this machine raises RemoteHostBlocked."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def refuse(host) -> None:
+        raise RemoteHostBlocked(tr(
+            "the checks run offline, and your code tried to reach {host}: pass the endpoint you are given on "
+            "to every huggingface_hub call (endpoint=...), and load models from the folder you are given",
+            host=host))
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local(host):
+            refuse(host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def guarded(real):
+        def connect(self, address):
+            if isinstance(address, tuple) and not _is_local(address[0]):
+                refuse(address[0])
+            return real(self, address)
+        return connect
+
+    socket.getaddrinfo = getaddrinfo
+    socket.socket.connect, socket.socket.connect_ex = guarded(real_connect), guarded(real_connect_ex)
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real_getaddrinfo
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
