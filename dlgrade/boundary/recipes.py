@@ -1,0 +1,89 @@
+"""Grader-owned code that runs in the learner process: builders of inputs and observers of outputs.
+
+A check cannot hand the learner's code one of its own objects (a model, a tokenizer): that object
+would then be in reach of learner code. It sends `Recipe("from_pretrained", "transformers.X", folder)`
+instead, and the learner process builds its own copy. Observers turn learner objects that are not
+data (a matplotlib figure, a module) into data the check can judge. What an observer reports is
+measured inside the learner process, so a targeted forgery could fake it: checks prefer oracles
+computed from returned values.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+REGISTRY: dict[str, Callable[..., Any]] = {}
+# Library classes a recipe may name; the learner process is the learner's anyway, this only keeps
+# a typo in a check from importing something arbitrary.
+ALLOWED_PREFIXES = ("transformers.", "torch.nn.", "peft.")
+
+
+class Recipe:
+    """An input built in the learner process: `Recipe(name, *args, **kwargs)` runs REGISTRY[name] there."""
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any):
+        if name not in REGISTRY:
+            raise KeyError(f"no recipe named {name!r}")
+        self.dlgrade_record = {"$recipe": name, "args": list(args), "kwargs": kwargs}
+
+    def __repr__(self) -> str:
+        return f"Recipe({self.dlgrade_record['$recipe']!r})"
+
+
+def recipe(function: Callable[..., Any]) -> Callable[..., Any]:
+    REGISTRY[function.__name__] = function
+    return function
+
+
+def _library_class(path: str) -> Any:
+    if not path.startswith(ALLOWED_PREFIXES):
+        raise ValueError(f"recipes build library classes only, not {path!r}")
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+@recipe
+def from_pretrained(class_path: str, folder: str, **kwargs: Any) -> Any:
+    """`transformers.X.from_pretrained(folder, **kwargs)`, in eval mode when it is a model."""
+    obj = _library_class(class_path).from_pretrained(folder, **kwargs)
+    return obj.eval() if hasattr(obj, "eval") else obj
+
+
+@recipe
+def module(class_path: str, *args: Any, state: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """A torch.nn module built from its constructor arguments, with the given weights loaded."""
+    built = _library_class(class_path)(*args, **kwargs)
+    if state is not None:
+        built.load_state_dict(state)
+    return built
+
+
+@recipe
+def figure_data(figure: Any) -> dict[str, Any]:
+    """A matplotlib figure as data: per axes its labels, title, legend texts, lines and images."""
+    axes = []
+    for ax in figure.get_axes():
+        legend = ax.get_legend()
+        axes.append({
+            "title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
+            "legend": [t.get_text() for t in legend.get_texts()] if legend is not None else None,
+            "lines": [{"label": line.get_label(), "x": [float(v) for v in line.get_xdata()],
+                       "y": [float(v) for v in line.get_ydata()]} for line in ax.get_lines()],
+            "images": [image.get_array().filled(float("nan")) if hasattr(image.get_array(), "filled")
+                       else image.get_array() for image in ax.get_images()],
+        })
+    return {"axes": axes}
+
+
+@recipe
+def state_dict(model: Any) -> dict[str, Any]:
+    """A module's parameters and buffers, as tensors."""
+    return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+
+
+def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """A recipe's result in the learner process (an input a `Recipe` names, or an observation)."""
+    if name not in REGISTRY:
+        raise KeyError(f"no recipe named {name!r}")
+    return REGISTRY[name](*args, **kwargs)

@@ -1,0 +1,268 @@
+"""The boundary between checks and learner code (dlgrade/boundary): values cross as data, learner
+code runs in its own process, and what it does there cannot reach the checks' process."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlgrade.boundary import codec, wire
+from dlgrade.boundary.loader import LoadError
+from dlgrade.boundary.proxy import LearnerProcess, LearnerProcessError, LearnerProcessRestarted, NotData
+from dlgrade.boundary.recipes import Recipe
+
+LEARNER = '''
+import os, sys, torch
+
+class GroundingError(ValueError):
+    pass
+
+SCALE = 2.5
+
+def double(x):
+    return x * 2
+
+def refuse(n):
+    raise GroundingError(f"no box for {n}")
+
+def todo():
+    raise NotImplementedError("TODO")
+
+def make_linear():
+    return torch.nn.Linear(3, 2)
+
+def apply(model, x):
+    return model(x)
+
+def exit_now(code):
+    os._exit(code)
+
+def loop_forever():
+    while True:
+        pass
+
+def parent_environment():
+    with open(f"/proc/{os.getppid()}/environ", "rb") as f:
+        return f.read()
+
+def patch_the_checks():
+    import builtins
+    builtins.PATCHED_BY_LEARNER = True
+    import pytest
+    pytest.main = None
+    return "patched"
+
+class Sneaky:
+    def __reduce__(self):
+        return (os.system, ("touch SNEAKY_RAN",))
+    def __eq__(self, other):
+        return True
+
+def sneaky():
+    return Sneaky()
+
+def scribble_on_the_channel():
+    import socket, stat
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, b"\\xff" * 16)
+        except OSError:
+            pass
+    return 1
+'''
+
+
+@pytest.fixture
+def learner(tmp_path):
+    (tmp_path / "ex9_demo.py").write_text(LEARNER)
+    process = LearnerProcess(tmp_path)
+    yield process.module("ex9_demo.py"), process
+    process.stop()
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=5) | st.integers(), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values)
+def test_data_round_trips(value):
+    tree, blobs = codec.encode(value)
+    assert codec.decode(tree, blobs) == value
+
+
+def test_tensors_arrays_and_torch_types_round_trip():
+    tensor = torch.randn(2, 3, dtype=torch.bfloat16)
+    value = {"t": tensor, "a": np.arange(6, dtype=np.int32).reshape(2, 3), "s": np.float32(1.5),
+             "dtype": torch.float16, "size": torch.Size([4, 5]), "nan": math.nan, 7: (Path("/x"),)}
+    back = codec.decode(*codec.encode(value))
+    assert back["t"].dtype == torch.bfloat16 and torch.equal(back["t"], tensor)
+    assert back["a"].dtype == np.int32 and back["a"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert isinstance(back["s"], np.float32) and back["s"] == 1.5
+    assert back["dtype"] is torch.float16 and back["size"] == torch.Size([4, 5])
+    assert math.isnan(back["nan"]) and back[7] == (Path("/x"),)
+
+
+def test_what_is_not_data_never_crosses_from_the_checks():
+    with pytest.raises(codec.CodecError, match="cannot be sent"):
+        codec.encode(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("tree,blobs", [
+    ({"$t": 3}, []),
+    ({"$dtype": "os.system"}, []),
+    ({"$handle": 1}, []),
+    ({"$recipe": "from_pretrained"}, []),
+    ({"$unknown": 1}, []),
+    ({"$t": 0}, [b"\x80\x04\x95 not a safetensors blob"]),
+])
+def test_malformed_or_hostile_values_are_refused(tree, blobs):
+    with pytest.raises((codec.CodecError, Exception)) as info:
+        codec.decode(tree, blobs)
+    assert not isinstance(info.value, (SystemExit, KeyboardInterrupt))
+
+
+def test_a_frame_with_a_huge_length_is_refused():
+    import socket
+    ours, theirs = socket.socketpair()
+    theirs.sendall(wire.LENGTH.pack(2**62))
+    with pytest.raises(wire.WireError, match="header"):
+        wire.receive(ours)
+
+
+def test_calls_values_handles_and_exceptions(learner):
+    ex9, process = learner
+    assert ex9.SCALE == 2.5
+    assert torch.equal(ex9.double(torch.arange(3.0)), torch.tensor([0.0, 2.0, 4.0]))
+    with pytest.raises(ex9.GroundingError, match="no box for 3") as info:
+        ex9.refuse(3)
+    assert isinstance(info.value, ValueError) and str(info.value.dlgrade_where) == "ex9_demo.py:13 in refuse"
+    with pytest.raises(NotImplementedError):
+        ex9.todo()
+    linear = ex9.make_linear()
+    assert linear.dlgrade_is("torch.nn.modules.module.Module")
+    assert ex9.apply(linear, torch.ones(1, 3)).shape == (1, 2)
+    assert process.recipe("state_dict", linear)["weight"].shape == (2, 3)
+    built = ex9.apply(Recipe("module", "torch.nn.Linear", 3, 1, state={"weight": torch.ones(1, 3),
+                                                                          "bias": torch.zeros(1)}),
+                      torch.ones(2, 3))
+    assert built.tolist() == [[3.0], [3.0]]
+
+
+def test_a_learner_object_decides_no_comparison(learner, tmp_path):
+    ex9, _ = learner
+    sneaky = ex9.sneaky()
+    for decide in (lambda: sneaky == 1, lambda: bool(sneaky), lambda: len(sneaky), lambda: list(sneaky)):
+        with pytest.raises(NotData):
+            decide()
+    assert not (tmp_path / "SNEAKY_RAN").exists() and not Path("SNEAKY_RAN").exists()
+
+
+def test_learner_code_never_runs_in_the_checks_process(learner):
+    ex9, _ = learner
+    pytest_main = pytest.main
+    assert ex9.patch_the_checks() == "patched"
+    assert pytest.main is pytest_main and not hasattr(__builtins__, "PATCHED_BY_LEARNER")
+    assert not [name for name in sys.modules if name.startswith("dlgrade_target")]
+
+
+UNPRIVILEGED = """
+import os, sys
+from pathlib import Path
+from dlgrade.boundary.proxy import LearnerProcess
+os.environ["DLGRADE_SECRET"] = "s3cret"
+process = LearnerProcess(Path(sys.argv[1]))
+try:
+    process.module("ex9_demo.py").parent_environment()
+    print("READ")
+except PermissionError:
+    print("REFUSED")
+finally:
+    process.stop()
+"""
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="setpriv (util-linux) runs the scenario as a plain user")
+def test_the_checks_process_is_not_readable_by_the_learner_process(tmp_path):
+    """Same user, as on a learner's machine or in the grader's sandbox (root could read anything)."""
+    (tmp_path / "ex9_demo.py").write_text(LEARNER)
+    tmp_path.chmod(0o755)
+    command = [sys.executable, "-c", UNPRIVILEGED, str(tmp_path)]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "HOME": str(tmp_path)})
+    assert proc.stdout.strip() == "REFUSED", proc.stdout + proc.stderr
+
+
+def test_a_learner_process_that_exits_or_scribbles_fails_the_call_and_is_replaced(learner):
+    ex9, process = learner
+    linear = ex9.make_linear()
+    with pytest.raises(LearnerProcessError, match="exited \\(code 7\\)"):
+        ex9.exit_now(7)
+    assert ex9.double(2) == 4  # a fresh process, the module imported again
+    with pytest.raises(LearnerProcessRestarted):
+        linear(torch.ones(1, 3))
+    with pytest.raises(LearnerProcessError):
+        ex9.scribble_on_the_channel()
+    assert ex9.double(3) == 6
+
+
+def test_an_interrupted_call_kills_the_learner_process(learner):
+    ex9, process = learner
+
+    class Interrupted(BaseException):
+        pass
+
+    def on_alarm(signum, frame):
+        raise Interrupted
+
+    assert ex9.double(1) == 2
+    pid = process._proc.pid
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    try:
+        with pytest.raises(Interrupted):
+            ex9.loop_forever()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert ex9.double(5) == 10
+
+
+def test_a_file_that_does_not_import_says_why(tmp_path):
+    (tmp_path / "ex9_broken.py").write_text(textwrap.dedent("""
+        x = 1
+        def f(:
+    """))
+    (tmp_path / "ex9_stub.py").write_text("raise NotImplementedError('TODO')\n")
+    process = LearnerProcess(tmp_path)
+    try:
+        with pytest.raises(LoadError) as info:
+            process.module("ex9_broken.py").f
+        assert info.value.kind == "syntax" and info.value.line == 3
+        with pytest.raises(LoadError) as info:
+            process.module("ex9_stub.py").anything
+        assert info.value.kind == "not_started"
+        with pytest.raises(LoadError) as info:
+            process.module("ex9_missing.py").anything
+        assert info.value.kind == "missing"
+    finally:
+        process.stop()
