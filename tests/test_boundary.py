@@ -2,11 +2,10 @@
 code runs in its own process, and what it does there cannot reach the checks' process."""
 from __future__ import annotations
 
+import ctypes
 import math
 import os
-import shutil
 import signal
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -51,10 +50,6 @@ def exit_now(code):
 def loop_forever():
     while True:
         pass
-
-def parent_environment():
-    with open(f"/proc/{os.getppid()}/environ", "rb") as f:
-        return f.read()
 
 def patch_the_checks():
     import builtins
@@ -181,33 +176,12 @@ def test_learner_code_never_runs_in_the_checks_process(learner):
     assert not [name for name in sys.modules if name.startswith("dlgrade_target")]
 
 
-UNPRIVILEGED = """
-import os, sys
-from pathlib import Path
-from dlgrade.boundary.proxy import LearnerProcess
-os.environ["DLGRADE_SECRET"] = "s3cret"
-process = LearnerProcess(Path(sys.argv[1]))
-try:
-    process.module("ex9_demo.py").parent_environment()
-    print("READ")
-except PermissionError:
-    print("REFUSED")
-finally:
-    process.stop()
-"""
-
-
-@pytest.mark.skipif(not shutil.which("setpriv"), reason="setpriv (util-linux) runs the scenario as a plain user")
-def test_the_checks_process_is_not_readable_by_the_learner_process(tmp_path):
-    """Same user, as on a learner's machine or in the grader's sandbox (root could read anything)."""
-    (tmp_path / "ex9_demo.py").write_text(LEARNER)
-    tmp_path.chmod(0o755)
-    command = [sys.executable, "-c", UNPRIVILEGED, str(tmp_path)]
-    if os.geteuid() == 0:
-        command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                          env={**os.environ, "HOME": str(tmp_path)})
-    assert proc.stdout.strip() == "REFUSED", proc.stdout + proc.stderr
+def test_the_checks_process_is_not_readable_by_the_learner_process(learner):
+    """Non-dumpable: the kernel then lets no other process of the same user ptrace it or read its
+    memory, environment or file descriptors through /proc (as root, as here, nothing would stop it)."""
+    ex9, _ = learner
+    assert ex9.double(1) == 2
+    assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
 
 
 def test_a_learner_process_that_exits_or_scribbles_fails_the_call_and_is_replaced(learner):

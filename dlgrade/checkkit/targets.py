@@ -6,19 +6,16 @@ names (a learner's submission) can be graded without installing it.
 """
 from __future__ import annotations
 
+import atexit
 import importlib.abc
-import importlib.util
-import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from dlgrade.boundary.loader import LoadError, load_module
+from dlgrade.boundary.proxy import LearnerModule, LearnerProcess
 from dlgrade.core.i18n import tr
 from dlgrade.core.project import Project
-
-MODULE_PREFIX = "dlgrade_target"
-
 
 class TargetError(Exception):
     """The target cannot provide what a check asked for (missing file, import failure)."""
@@ -43,21 +40,13 @@ def resolve(spec: str | None) -> Path:
     return path
 
 
-def _where_in(tb, folder: Path) -> str:
-    """'file.py:LINE in func' of the innermost frame inside `folder`, or ''."""
-    frames = [f for f in traceback.extract_tb(tb) if Path(f.filename).resolve().is_relative_to(folder)]
-    if not frames:
-        return ""
-    frame = frames[-1]
-    return f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
-
-
 @dataclass
 class Target:
     """A folder of exercise files, loaded on demand and cached per session."""
 
     root: Path
     _modules: dict[str, ModuleType] = field(default_factory=dict)
+    _learner: LearnerProcess | None = None
 
     @property
     def label(self) -> str:
@@ -76,36 +65,40 @@ class Target:
             raise TargetError(tr("{path} does not exist", path=f"{self.label}/{filename}"), not_started=True)
         return path
 
-    def script(self, filename: str) -> Path:
-        """Path of a learner script (run in a subprocess by the check)."""
-        return self.path(filename)
-
     def module(self, filename: str) -> ModuleType:
-        """Import `filename` from the target folder under a private module name."""
-        if filename in self._modules:
-            return self._modules[filename]
-        path = self.path(filename)
-        name = f"{MODULE_PREFIX}.{self.root.name}.{path.stem}".replace("-", "_")
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except NotImplementedError as exc:
-            del sys.modules[name]
-            raise TargetError(tr("{path} is not started ({error})", path=f"{self.label}/{filename}", error=exc),
-                              not_started=True) from exc
-        except SyntaxError as exc:
-            del sys.modules[name]
-            raise TargetError(tr("importing {path} failed: SyntaxError at line {line}: {error}",
-                                 path=f"{self.label}/{filename}", line=exc.lineno, error=exc.msg)) from None
-        except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-            del sys.modules[name]
-            where = _where_in(exc.__traceback__, self.root)
-            raise TargetError(tr("importing {path} failed: {error}", path=f"{self.label}/{filename}",
-                                 error=f"{type(exc).__name__}: {exc}") + (f" ({where})" if where else "")) from None
-        self._modules[filename] = module
-        return module
+        """Import `filename` from the target folder, in this process, under a private module name."""
+        if filename not in self._modules:
+            try:
+                self._modules[filename] = load_module(self.root, filename)
+            except LoadError as exc:
+                raise self.load_failure(filename, exc) from None
+        return self._modules[filename]
+
+    def learner_module(self, filename: str) -> LearnerModule:
+        """`filename` imported in the learner process (dlgrade/boundary), never in this one."""
+        if self._learner is None:
+            self._learner = LearnerProcess(self.root, on_load_error=self.load_failure)
+            atexit.register(self._learner.stop)
+        return self._learner.module(filename)
+
+    def recipe(self, name: str, *args: object, **kwargs: object) -> object:
+        """An observation made in the learner process by a grader-owned recipe (dlgrade/boundary/recipes.py)."""
+        if self._learner is None:
+            raise TargetError(tr("no learner module is loaded yet"))
+        return self._learner.recipe(name, *args, **kwargs)
+
+    def load_failure(self, filename: str, exc: LoadError) -> TargetError:
+        """The check-side error for an exercise file that does not import (here or in the learner process)."""
+        where = f"{self.label}/{filename}"
+        if exc.kind == "missing":
+            return TargetError(tr("{path} does not exist", path=where), not_started=True)
+        if exc.kind == "not_started":
+            return TargetError(tr("{path} is not started ({error})", path=where, error=exc.detail), not_started=True)
+        if exc.kind == "syntax":
+            return TargetError(tr("importing {path} failed: SyntaxError at line {line}: {error}",
+                                  path=where, line=exc.line, error=exc.detail))
+        return TargetError(tr("importing {path} failed: {error}", path=where, error=exc.detail)
+                           + (f" ({exc.where})" if exc.where else ""))
 
 
 class SolutionsBlocker(importlib.abc.MetaPathFinder):
