@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import openai
 import pytest
 import torch
 from hypothesis import given, settings
@@ -20,6 +21,8 @@ from dlgrade.boundary import codec, wire
 from dlgrade.boundary.loader import LoadError
 from dlgrade.boundary.proxy import LearnerProcess, LearnerProcessError, LearnerProcessRestarted, NotData
 from dlgrade.boundary.recipes import Recipe
+from dlgrade.checkkit.replay_server import ReplayServer
+from dlgrade.core.project import Project
 
 LEARNER = '''
 import os, sys, torch
@@ -140,6 +143,7 @@ def test_a_frame_with_a_huge_length_is_refused():
         wire.receive(ours)
 
 
+@pytest.mark.slow
 def test_calls_values_handles_and_exceptions(learner):
     ex9, process = learner
     assert ex9.SCALE == 2.5
@@ -159,6 +163,7 @@ def test_calls_values_handles_and_exceptions(learner):
     assert built.tolist() == [[3.0], [3.0]]
 
 
+@pytest.mark.slow
 def test_a_learner_object_decides_no_comparison(learner, tmp_path):
     ex9, _ = learner
     sneaky = ex9.sneaky()
@@ -168,6 +173,7 @@ def test_a_learner_object_decides_no_comparison(learner, tmp_path):
     assert not (tmp_path / "SNEAKY_RAN").exists() and not Path("SNEAKY_RAN").exists()
 
 
+@pytest.mark.slow
 def test_learner_code_never_runs_in_the_checks_process(learner):
     ex9, _ = learner
     pytest_main = pytest.main
@@ -176,6 +182,7 @@ def test_learner_code_never_runs_in_the_checks_process(learner):
     assert not [name for name in sys.modules if name.startswith("dlgrade_target")]
 
 
+@pytest.mark.slow
 def test_the_checks_process_is_not_readable_by_the_learner_process(learner):
     """Non-dumpable: the kernel then lets no other process of the same user ptrace it or read its
     memory, environment or file descriptors through /proc (as root, as here, nothing would stop it)."""
@@ -184,6 +191,7 @@ def test_the_checks_process_is_not_readable_by_the_learner_process(learner):
     assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
 
 
+@pytest.mark.slow
 def test_a_learner_process_that_exits_or_scribbles_fails_the_call_and_is_replaced(learner):
     ex9, process = learner
     linear = ex9.make_linear()
@@ -197,6 +205,7 @@ def test_a_learner_process_that_exits_or_scribbles_fails_the_call_and_is_replace
     assert ex9.double(3) == 6
 
 
+@pytest.mark.slow
 def test_an_interrupted_call_kills_the_learner_process(learner):
     ex9, process = learner
 
@@ -230,13 +239,38 @@ def test_a_file_that_does_not_import_says_why(tmp_path):
     process = LearnerProcess(tmp_path)
     try:
         with pytest.raises(LoadError) as info:
-            process.module("ex9_broken.py").f
+            _ = process.module("ex9_broken.py").f
         assert info.value.kind == "syntax" and info.value.line == 3
         with pytest.raises(LoadError) as info:
-            process.module("ex9_stub.py").anything
+            _ = process.module("ex9_stub.py").anything
         assert info.value.kind == "not_started"
         with pytest.raises(LoadError) as info:
-            process.module("ex9_missing.py").anything
+            _ = process.module("ex9_missing.py").anything
         assert info.value.kind == "missing"
     finally:
         process.stop()
+
+
+def test_recorded_answers_reach_learner_code_through_a_real_client(tmp_path):
+    """The learner's openai client talks HTTP to the checks' replay server; the check judges what
+    the server received, and a request without a recorded answer is explained from the server's side."""
+    (tmp_path / "ex9_api.py").write_text(textwrap.dedent("""
+        def ask(client, text):
+            answer = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+            return answer.choices[0].message.content
+    """))
+    question = "In one sentence, what is a residual connection in a neural network?"
+    server = ReplayServer(Project.locate().fixtures / "cassettes" / "ex3" / "text_chat.yaml")
+    process = LearnerProcess(tmp_path)
+    try:
+        with server.running():
+            client = Recipe("openai_client", api_key="sk-dlgrade-test", base_url=server.base_url(), max_retries=0)
+            ex9 = process.module("ex9_api.py")
+            with pytest.raises(openai.BadRequestError):
+                ex9.ask(client, "something else")
+            assert "residual" in ex9.ask(client, question)
+    finally:
+        process.stop()
+    assert [r.answered for r in server.received] == [False, True]
+    assert server.received[1].json()["messages"][0]["content"] == question
+    assert "something else" in server.unmatched[0].why_not

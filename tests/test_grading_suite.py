@@ -1,12 +1,17 @@
 """The curriculum checks themselves: pass on the reference, fail on stubs and on every mutant."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from gradelib import MUTANTS_DIR, VARIANTS_DIR, collect_manifest, patched_solutions, patches, run_checks
 
 from dlgrade.core import curriculum
 
+pytestmark = pytest.mark.slow
 MUTANTS = patches(MUTANTS_DIR, "CATCHES")
+RAW_TRACEBACK = re.compile(r'Traceback \(most recent call last\)|^\s*File "[^"]+", line \d+', re.M)
+EMPTY_EXCEPTION = re.compile(r"raised \w+(Error|Exception): *(\(|$)", re.M)
 VARIANTS = patches(VARIANTS_DIR, "PASSES")
 
 
@@ -44,9 +49,20 @@ def test_mutant_is_caught(mutant, tmp_path):
         assert mine, f"{mutant.name} names a check that does not exist: {selector}"
         assert "failed" in mine.values(), (
             f"mutant {mutant.name} ({mutant.doc}) survives {selector}: {mine}\n{run.output[-3000:]}")
-    said = "\n".join(t["output"] for t in run.by_nodeid().values() if t["extra_data"]["dlgrade_status"] == "failed")
+    failed = {n: t["output"] for n, t in run.by_nodeid().items() if t["extra_data"]["dlgrade_status"] == "failed"}
+    said = "\n".join(failed.values())
     for words in mutant.says or []:
         assert words in said, f"{mutant.name}: the failure does not say {words!r}:\n{said[-3000:]}"
+    for nodeid, output in failed.items():
+        assert_explains_itself(mutant.name, nodeid, output)
+
+
+def assert_explains_itself(name: str, nodeid: str, output: str) -> None:
+    """A failure the learner can act on: this check's own hint, an exception's text, no raw traceback."""
+    assert "\nhint: " in output, f"{name}: {nodeid} fails without a hint of its own:\n{output}"
+    assert not RAW_TRACEBACK.search(output), f"{name}: {nodeid} shows a raw traceback line:\n{output}"
+    assert not EMPTY_EXCEPTION.search(output), f"{name}: {nodeid} names an exception without its text:\n{output}"
+    assert "\x1b[" not in output, f"{name}: {nodeid} shows terminal colour codes:\n{output!r}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])

@@ -82,8 +82,16 @@ def state_dict(model: Any) -> dict[str, Any]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
 
 
+@recipe
+def openai_client(**kwargs: Any) -> Any:
+    """`openai.OpenAI(**kwargs)`: the client a check hands to learner code (its base_url a replay server)."""
+    import openai
+    return openai.OpenAI(**kwargs)
+
+
 def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A recipe's result in the learner process (an input a `Recipe` names, or an observation)."""
     if name not in REGISTRY:
         raise KeyError(f"no recipe named {name!r}")
     return REGISTRY[name](*args, **kwargs)
+

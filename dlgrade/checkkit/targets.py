@@ -17,6 +17,7 @@ from dlgrade.boundary.proxy import LearnerModule, LearnerProcess
 from dlgrade.core.i18n import tr
 from dlgrade.core.project import Project
 
+
 class TargetError(Exception):
     """The target cannot provide what a check asked for (missing file, import failure)."""
 
