@@ -11,9 +11,12 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 stamp=.venv/.dlgrade-installed
+# The maintainers' repository (it has tests/) also gets the linter and the type checker .ci/run uses.
+extras=""
+[ -d tests ] && extras="[dev]"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   # torch 2.14.1 is a large CUDA build (~5.5 GB installed); it runs on CPU-only machines too.
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e .
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".$extras"
   touch "$stamp"
 fi
 # `dlgrade grade` runs every submission in a bubblewrap sandbox and refuses to grade without one.

@@ -208,6 +208,8 @@ PINNED = [
     case(["The for statement", "The import system"], False, 4, 10, 2.0, True, None, EOS_IDS),
     # only hits ranked in the first num_beams finish; a single EOS id given as an int
     case(["Names refer to objects."], False, 3, 14, -1.0, "never", 1997, 1999),
+    # rows that finish early are padded with pad_token_id, not the first EOS id
+    case(["The import system", "In a generator function, the"], False, 3, 6, -1.0, False, 1997, EOS_IDS),
     # scores up to -661: searched row by row (correct), one is 3.1e-5 off by float32 rounding
     case(["x", "The import system", "Exceptions are"], False, 4, 24, -1.0, False, None, [1997]),
 ]
@@ -325,8 +327,8 @@ def check_masks(log: ForwardLog, prompt_mask: torch.Tensor, beams: int) -> None:
     for counts in by_length.values():
         for row, count in counts.items():
             expect(count <= beams * allowed.get(row, 0),
-                   tr("the attention mask after the prefill no longer matches the prompt's padding: {count} "
-                      "sequences had the prompt mask {row}", count=count, row=list(row)),
+                   tr("the attention mask the model receives no longer matches the prompt's padding: {count} "
+                      "sequences of one step had the prompt part {row}", count=count, row=list(row)),
                    expected=prose(tr("the prompt masks, one per beam: {masks}",
                                      masks=[list(r) for r in allowed])),
                    hint=tr("keep the prompt's padding masked (0) in every call; reorder or repeat the mask with "

@@ -7,7 +7,6 @@ first difference, e.g. `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import numbers
@@ -170,6 +169,13 @@ def pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.int16)
 
 
+def file_pixels(path) -> replay.ImageRef:
+    """The image file's pixels, read by Pillow, to compare a data URL's image with."""
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+        return replay.ImageRef(size=rgb.size, pixels=rgb.tobytes(), mime=Image.MIME.get(image.format, "?"))
+
+
 def request_texts(body: dict) -> list[str]:
     """Every text a chat request sends: string contents and text parts of every message."""
     texts = []
@@ -290,7 +296,7 @@ def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
                 count=vcr.play_count),
              expected=prose(tr("{count} requests", count=MIN_RETRIES + 1)),
              got=prose(tr("{count} requests", count=vcr.play_count)))
-    except Exception as exc:  # noqa: BLE001 - a request the recording cannot answer: say why
+    except Exception as exc:  # a request the recording cannot answer: say why
         why = replay.explain(exc)
         if why is None:
             raise
@@ -310,7 +316,7 @@ def expect_api_error_propagates(call, what: str, status: int) -> None:
         raise
     except openai.APIStatusError:
         return
-    except Exception as exc:  # noqa: BLE001 - what the learner raised instead of openai's error
+    except Exception as exc:  # what the learner raised instead of openai's error
         if replay.explain(exc):
             raise
         chain, seen, wrapped = exc.__cause__ or exc.__context__, {id(exc)}, False
@@ -343,8 +349,8 @@ def test_text_api_errors_propagate(ex3, api, function, cassette):
 
 
 @pytest.mark.item("ex3.2")
-@pytest.mark.hint(N_("f\"data:{mime};base64,\" + base64.b64encode(the file's bytes).decode(), the MIME type from "
-                     "mimetypes.guess_type(path)"))
+@pytest.mark.hint(N_("the file's bytes in base64 after data:<MIME type>;base64, (the base64 module; mimetypes "
+                     "knows the MIME type of a file name)"))
 @pytest.mark.parametrize("suffix,mime", [(".png", "image/png"), (".jpg", "image/jpeg")])
 def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
     path = tmp_path / f"scene{suffix}"
@@ -357,8 +363,7 @@ def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
     decoded = replay.decode_data_url(url)
     expect(decoded is not None, tr("the base64 payload must decode to the image file"), got=url[:60],
            hint=tr("base64 of the file's bytes, not of its name"))
-    expect(decoded.same_as(replay.decode_data_url(f"data:{mime};base64,"
-                                                  + base64.b64encode(path.read_bytes()).decode())),
+    expect(decoded.same_as(file_pixels(path)),
            tr("the data URL's image differs from the file's"), got=prose(repr(decoded)))
 
 
@@ -373,8 +378,7 @@ def test_image_question_chat_completions(ex3, api):
            expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
     parts = api.request()["messages"][0]["content"]
     image = replay.decode_data_url(parts[1]["image_url"]["url"])
-    expect(image is not None and image.same_as(replay.decode_data_url(
-        "data:image/png;base64," + base64.b64encode(SCENE.read_bytes()).decode())),
+    expect(image is not None and image.same_as(file_pixels(SCENE)),
         tr("the image part must decode to the same pixels as the image file"),
         hint=tr("send image_data_url(image_path) as the image_url part's url"))
 
@@ -473,7 +477,7 @@ def test_parse_box_rejects_bad_answers(ex3, answer):
         return
     except NotImplementedError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - not a GroundingError: say which it was
         fail(tr("parse_box({answer}) should raise GroundingError", answer=repr(answer)),
              got=prose(f"{type(exc).__name__}: {exc}"), hint=tr("turn every failure into GroundingError"))
     fail(tr("parse_box({answer}) should raise GroundingError", answer=repr(answer)), got=box,
@@ -522,7 +526,7 @@ def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassett
         return
     except (NotImplementedError, AssertionError):
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if replay.explain(exc):
             raise
         fail(tr("a {case} answer should raise GroundingError", case=case), got=prose(f"{type(exc).__name__}: {exc}"),
@@ -539,11 +543,6 @@ def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassett
 def test_locate_object_api_error_propagates(ex3, api):
     expect_api_error_propagates(lambda: ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0]),
                                 "locate_object()", API_ERRORS["grounding_unauthorized.yaml"])
-
-
-def edge_thickness(line: np.ndarray) -> int:
-    """How many pixels of a cross-section through one edge have exactly the outline's colour."""
-    return int(line.sum())
 
 
 @pytest.mark.item("ex3.3")
@@ -577,14 +576,16 @@ def test_draw_box_outline(ex3, tmp_path, options):
     # pixels of the colour in both (docs/measurements/ex3.md).
     drawn = (after == np.array(color)).all(axis=2)
     middle_x, middle_y, reach = (x0 + x1) // 2, (y0 + y1) // 2, width + 3
-    sections = {N_("top"): drawn[y0 - reach: y0 + reach, middle_x], N_("bottom"): drawn[y1 - reach: y1 + reach, middle_x],
-                N_("left"): drawn[middle_y, x0 - reach: x0 + reach], N_("right"): drawn[middle_y, x1 - reach: x1 + reach]}
+    sections = {N_("top"): drawn[y0 - reach: y0 + reach, middle_x],
+                N_("bottom"): drawn[y1 - reach: y1 + reach, middle_x],
+                N_("left"): drawn[middle_y, x0 - reach: x0 + reach],
+                N_("right"): drawn[middle_y, x1 - reach: x1 + reach]}
     for side, section in sections.items():
-        expect(edge_thickness(section) == width,
+        expect(int(section.sum()) == width,
                tr("{call}: the {side} edge should be {width} pixels of colour {color}", call=call, side=tr(side),
                   width=width, color=color),
                expected=prose(tr("{count} pixels", count=width)),
-               got=prose(tr("{count} pixels", count=edge_thickness(section))),
+               got=prose(tr("{count} pixels", count=int(section.sum()))),
                hint=tr("draw with the color and line_width arguments: outline=color, width=line_width"))
     inside = changed[y0 + 10: y1 - 10, x0 + 10: x1 - 10]
     expect(inside.mean() < 0.01, tr("only the outline is drawn; the inside stays as it was"),

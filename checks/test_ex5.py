@@ -5,8 +5,9 @@ torch's scaled_dot_product_attention and nn.MultiheadAttention (5.1), transforme
 DataCollatorForLanguageModeling and binomial bounds (5.2), ViTEmbeddings (5.3),
 CLIPModel(return_loss=True) on the exercise-4 tiny CLIP (5.4), Qwen2's rotary embedding
 of the exercise-2 tiny model and the relative-position property (5.5), peft's LoRA
-layer (5.6). Random inputs come from seeded generators and derandomised hypothesis, so
-every verdict is the same on every run.
+layer (5.6), the tiny Qwen2's own loss (labels -100 outside the answer) for the
+log-likelihoods of 5.7 and 5.8. Random inputs come from seeded generators and derandomised
+hypothesis, so every verdict is the same on every run.
 """
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ import ast
 import copy
 import json
 import math
-import re
 
 import openai
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -35,10 +35,7 @@ TINY_QWEN2 = FIXTURES_DIR / "ex2" / "tiny-qwen2"
 TINY_CLIP = FIXTURES_DIR / "ex4" / "tiny-clip"
 # Tolerances: the largest difference between a correct answer (the reference and a correct
 # variant of tests/variants) and the oracle, measured by fixtures/ex5/measure_tolerances.py on
-# seeded cases (300 attention cases, 20 CLIP batches, 200 RoPE cases, 20 ViT images, 20 LoRA
-# layers, one padded batch of 4 rows), with room for other summation orders:
-#   attention 4.8e-7, CLIP loss 1.9e-6 -> ATOL 1e-5; ViT 4.6e-5, LoRA 2.7e-5, sequence
-#   log-probs 7.6e-6 -> 1e-4 at those checks; RoPE 1.0e-5 -> ROPE_ATOL.
+# seeded cases, with room for other summation orders: docs/measurements/ex5.md.
 ATOL = 1e-5
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -56,12 +53,25 @@ def ex5(target):
     return target.module(FILE)
 
 
+@pytest.fixture(scope="module")
+def tiny_qwen2():
+    """The exercise-2 tiny Qwen2 and its tokenizer, loaded once for RoPE (5.5), DPO (5.7) and GPT-3 (5.8)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoModelForCausalLM.from_pretrained(TINY_QWEN2).eval(), AutoTokenizer.from_pretrained(TINY_QWEN2)
+
+
 def expect_close(got, wanted: torch.Tensor, what: str, *, atol: float = ATOL, hint: str | None = None) -> None:
-    """The learner's tensor has the oracle's shape and values (within atol)."""
+    """The learner's tensor has the oracle's shape and values (within atol); NaN is called NaN."""
     expect_type(got, torch.Tensor, what)
     expect(tuple(got.shape) == tuple(wanted.shape), tr("{what}: shape", what=what), expected=tuple(wanted.shape),
            got=tuple(got.shape))
-    diff = (got.detach().double() - wanted.detach().double()).abs()
+    mine, theirs = got.detach().double(), wanted.detach().double()
+    nans = int((mine.isnan() & ~theirs.isnan()).sum())
+    expect(nans == 0, tr("{what}: values differ from the oracle", what=what),
+           expected=prose(tr("within {atol}", atol=f"{atol:g}")),
+           got=prose(tr("NaN in {count} of {total} entries", count=nans, total=mine.numel())), hint=hint)
+    diff = (mine - theirs).abs()
     worst = float(diff.nan_to_num(float("inf")).max()) if diff.numel() else 0.0
     if wanted.numel() == 1:  # a scalar (a loss): both values say more than their distance
         expect(worst <= atol, tr("{what}: values differ from the oracle", what=what),
@@ -86,11 +96,15 @@ def random_mask(shape, g) -> torch.Tensor:
 
 
 @pytest.mark.item("ex5.1")
+@pytest.mark.hint(N_("softmax(q @ k^T / sqrt(d_k)) over the keys (last axis); a bool mask: True = attend; a float "
+                     "mask is added to the scores; with is_causal every mask still applies, the causal one too"))
 @PROPERTY_SETTINGS
 @given(batch=st.integers(1, 2), heads=st.integers(1, 3), length=st.integers(1, 6), source=st.integers(1, 7),
        d_k=st.sampled_from([1, 4, 8, 64]), d_v=st.sampled_from([3, 8]),
-       mask=st.sampled_from(["none", "bool", "float", "causal", "bool+causal", "broadcast-bool"]),
+       mask=st.sampled_from(["none", "bool", "float", "causal", "bool+causal", "float+causal", "broadcast-bool"]),
        seed=st.integers(0, 2**16))
+# A float mask together with is_causal: pinned, so that the case runs whatever hypothesis draws.
+@example(batch=1, heads=2, length=5, source=6, d_k=8, d_v=3, mask="float+causal", seed=3)
 def test_attention_matches_torch_sdpa(ex5, batch, heads, length, source, d_k, d_v, mask, seed):
     g = generator(seed)
     q = torch.randn(batch, heads, length, d_k, generator=g)
@@ -103,21 +117,27 @@ def test_attention_matches_torch_sdpa(ex5, batch, heads, length, source, d_k, d_
     attn_mask = None
     if mask in ("bool", "bool+causal", "broadcast-bool"):
         attn_mask = allowed
-    elif mask == "float":
+    elif mask in ("float", "float+causal"):
         attn_mask = torch.randn(batch, heads, length, source, generator=g).masked_fill(~allowed, float("-inf"))
     # torch refuses attn_mask together with is_causal: the oracle gets the two combined.
     oracle_mask = attn_mask
     if causal and attn_mask is not None:
-        oracle_mask = attn_mask & torch.ones(length, source, dtype=torch.bool).tril()
+        lower = torch.ones(length, source, dtype=torch.bool).tril()
+        oracle_mask = attn_mask & lower if attn_mask.dtype == torch.bool else attn_mask.masked_fill(~lower, -math.inf)
     got = ex5.scaled_dot_product_attention(q, k, v, attn_mask, is_causal=causal)
     wanted = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=oracle_mask,
                                                               is_causal=causal and attn_mask is None)
+    hint = None
+    if mask == "float+causal":
+        hint = tr("with a float mask and is_causal=True both apply: add the float mask to the scores and still "
+                  "mask out the keys j > i")
     expect_close(got, wanted, tr("attention with mask={mask}, q {q_shape}, k {k_shape}", mask=mask,
-                                 q_shape=tuple(q.shape), k_shape=tuple(k.shape)),
-                 hint=tr("softmax(q @ k^T / sqrt(d_k)) over the keys (last axis); bool mask: True = attend"))
+                                 q_shape=tuple(q.shape), k_shape=tuple(k.shape)), hint=hint)
 
 
 @pytest.mark.item("ex5.1")
+@pytest.mark.hint(N_("bool mask: True = the query MAY attend (masked_fill where the mask is False); "
+                     "float mask: added to the scores"))
 @pytest.mark.parametrize("kind", ["bool", "float"])
 def test_mask_meaning(ex5, kind):
     """A mask that allows key 2 only: every query's output is exactly value row 2."""
@@ -127,24 +147,24 @@ def test_mask_meaning(ex5, kind):
     only[..., 2] = True
     mask = only if kind == "bool" else torch.zeros(1, 4, 4).masked_fill(~only, float("-inf"))
     got = ex5.scaled_dot_product_attention(q, k, v, mask)
-    expect_close(got, v[:, 2:3, :].expand(1, 4, 8), tr("a {kind} mask that allows key 2 only", kind=kind),
-                 hint=tr("bool mask: True = the query MAY attend (masked_fill where the mask is False); "
-                         "float mask: added to the scores"))
+    expect_close(got, v[:, 2:3, :].expand(1, 4, 8), tr("a {kind} mask that allows key 2 only", kind=kind))
 
 
 @pytest.mark.item("ex5.1")
+@pytest.mark.hint(N_("query i attends to keys 0..i (torch.ones(L, S).tril() is the allowed set)"))
 def test_causal_query_sees_itself_and_the_past(ex5):
     g = generator(2)
     q, k, v = (torch.randn(1, 5, 4, generator=g) for _ in range(3))
     got = ex5.scaled_dot_product_attention(q, k, v, is_causal=True)
-    expect_close(got[:, :1], v[:, :1], tr("with is_causal=True the first query sees only the first key"),
-                 hint=tr("query i attends to keys 0..i (torch.ones(L, S).tril() is the allowed set)"))
+    expect_close(got[:, :1], v[:, :1], tr("with is_causal=True the first query sees only the first key"))
     changed = v.clone()
     changed[:, 3:] += 100.0
     later = ex5.scaled_dot_product_attention(q, k, changed, is_causal=True)
-    expect_close(later[:, :3], got[:, :3], tr("with is_causal=True, changing later values must not change earlier outputs"))
+    expect_close(later[:, :3], got[:, :3],
+                 tr("with is_causal=True, changing later values must not change earlier outputs"))
     everything = torch.nn.functional.scaled_dot_product_attention(q, k, v)
-    expect_close(got[:, -1:], everything[:, -1:], tr("with is_causal=True the last query sees every key, its own included"),
+    expect_close(got[:, -1:], everything[:, -1:],
+                 tr("with is_causal=True the last query sees every key, its own included"),
                  hint=tr("the allowed set includes the diagonal: tril(), not tril(-1)"))
 
 
@@ -160,6 +180,8 @@ def mha_oracle(embed, heads, bias, weights):
 
 
 @pytest.mark.item("ex5.1")
+@pytest.mark.hint(N_("y = x @ W.T + b; split the last axis into heads (view, then transpose heads before seq); "
+                     "scale by sqrt(d_head); key_padding_mask True = ignore that key"))
 @pytest.mark.parametrize("embed,heads,length,source,bias,padding,causal", [
     (16, 4, 5, 5, True, False, False),
     (16, 4, 5, 7, False, True, False),
@@ -185,17 +207,22 @@ def test_multi_head_attention_matches_nn_multiheadattention(ex5, embed, heads, l
                                                             attn_mask=causal_mask, need_weights=False)
     got = ex5.multi_head_attention(query, key, value, heads, **weights, key_padding_mask=key_padding_mask,
                                    is_causal=causal)
-    case = ", ".join(["b_q, b_k, b_v, b_o" if bias else "b_*=None"] + ["key_padding_mask"] * padding + ["is_causal"] * causal)
+    case = ", ".join(["b_q, b_k, b_v, b_o" if bias else "b_*=None"] + ["key_padding_mask"] * padding
+                     + ["is_causal"] * causal)
     expect_close(got, wanted, tr("multi-head attention, {heads} heads, embed_dim {embed} ({case})", heads=heads,
-                                 embed=embed, case=case),
-                 hint=tr("y = x @ W.T + b; split the last axis into heads (view, then transpose heads before seq); "
-                         "scale by sqrt(d_head); key_padding_mask True = ignore that key"))
+                                 embed=embed, case=case))
 
 
 # ---------------------------------------------------------------- ex5.2 BERT masking
 
 MASK_ID, VOCAB = 3, 50
-SIGMAS = 6  # a correct implementation falls outside 6 binomial standard deviations once in ~5e8 draws
+# A correct implementation lands outside 6 binomial standard deviations about once in 5e8 draws;
+# the samples below are large enough that an 80/12/8 split lands 10 to 17 deviations out
+# (docs/measurements/ex5.md, fixtures/ex5/measure_masking.py).
+SIGMAS = 6
+# The proportion checks' batch: BIG_ROWS rows of BIG_LENGTH tokens, padded after these lengths in turn
+# (about 180,000 choosable positions).
+BIG_ROWS, BIG_LENGTH, ROW_LENGTHS = 2000, 128, [128, 100, 66, 128, 40, 128, 128, 18]
 
 
 def bert_batch(g, batch, length, pad_from):
@@ -209,13 +236,19 @@ def bert_batch(g, batch, length, pad_from):
     return ids, special
 
 
+def big_bert_batch(seed):
+    lengths = [ROW_LENGTHS[i % len(ROW_LENGTHS)] for i in range(BIG_ROWS)]
+    return bert_batch(generator(seed), BIG_ROWS, BIG_LENGTH, lengths)
+
+
 def call_mask_tokens(ex5, ids, special, probability, seed):
     before = ids.clone()
     result = ex5.mask_tokens(ids, special, mask_token_id=MASK_ID, vocab_size=VOCAB, mlm_probability=probability,
                              generator=generator(seed))
     expect(isinstance(result, tuple) and len(result) == 2, tr("mask_tokens() returns (inputs, labels)"),
            got=type(result).__name__)
-    expect(torch.equal(ids, before), tr("mask_tokens() must not modify input_ids (clone it first)"))
+    expect(torch.equal(ids, before), tr("mask_tokens() must not modify input_ids (clone it first)"),
+           hint=tr("inputs = input_ids.clone(); corrupt the copy"))
     inputs, labels = result
     for name, tensor in (("inputs", inputs), ("labels", labels)):
         expect_type(tensor, torch.Tensor, tr("mask_tokens()'s {name}", name=name))
@@ -240,6 +273,8 @@ def within_binomial(count: int, trials: int, p: float, what: str, hint: str) -> 
 
 
 @pytest.mark.item("ex5.2")
+@pytest.mark.hint(N_("choose only where special_tokens_mask is False; labels: the original token where chosen, "
+                     "-100 everywhere else; inputs unchanged where not chosen"))
 @PROPERTY_SETTINGS
 @given(lengths=st.lists(st.integers(2, 24), min_size=1, max_size=4), probability=st.sampled_from([0.15, 0.3, 0.6]),
        seed=st.integers(0, 2**16))
@@ -253,30 +288,47 @@ def test_special_tokens_and_padding_never_chosen(ex5, lengths, probability, seed
     expect(torch.equal(labels[chosen], ids[chosen]), tr("labels hold the ORIGINAL token at every chosen position"),
            hint=tr("copy input_ids for the labels before corrupting the inputs"))
     expect(torch.equal(inputs[~chosen], ids[~chosen]),
-           tr("positions that were not chosen (label -100) must be unchanged in inputs"),
-           hint=tr("labels: the original token where chosen, -100 everywhere else"))
+           tr("positions that were not chosen (label -100) must be unchanged in inputs"))
     expect(bool(((inputs >= 0) & (inputs < VOCAB)).all()), tr("every input id is in range(vocab_size)"))
 
 
 @pytest.mark.item("ex5.2")
+@pytest.mark.hint(N_("choose each non-special position with probability mlm_probability; of the chosen, 80 % become "
+                     "mask_token_id, 10 % a random id, 10 % stay (one uniform draw per position: < 0.8, < 0.9, rest)"))
 @pytest.mark.parametrize("probability", [0.15, 0.4])
 def test_masking_proportions_within_binomial_bounds(ex5, probability):
-    """Over 20,000 choosable positions: 15 % chosen, then 80 % [MASK] / 10 % random / 10 % kept."""
-    totals = {"positions": 0, "choosable": 0, "chosen": 0, "masked": 0, "kept": 0}
-    for draw in range(50):
-        ids, special = bert_batch(generator(draw), 8, 64, [64, 50, 33, 64, 20, 64, 64, 9])
-        inputs, labels = call_mask_tokens(ex5, ids, special, probability, 1000 + draw)
-        for key, value in outcome_counts(ids, inputs, labels).items():
-            totals[key] += value
-        totals["choosable"] += int((~special).sum())
-    within_binomial(totals["chosen"], totals["choosable"], probability,
-                    tr("share of choosable positions chosen with mlm_probability={probability}", probability=probability),
+    """About 180,000 choosable positions: mlm_probability chosen, then 80 % [MASK] / 10 % random / 10 % kept."""
+    ids, special = big_bert_batch(11)
+    inputs, labels = call_mask_tokens(ex5, ids, special, probability, 1000)
+    counts = outcome_counts(ids, inputs, labels)
+    within_binomial(counts["chosen"], int((~special).sum()), probability,
+                    tr("share of choosable positions chosen with mlm_probability={probability}",
+                       probability=probability),
                     tr("choose each non-special position independently with probability mlm_probability"))
-    within_binomial(totals["masked"], totals["chosen"], 0.8, tr("share of chosen positions replaced by the mask token"),
+    # A random id is the mask token's with probability 1/VOCAB, and the original token's (never
+    # a special one here) with probability 1/VOCAB too.
+    within_binomial(counts["masked"], counts["chosen"], 0.8 + 0.1 / VOCAB,
+                    tr("share of chosen positions replaced by the mask token"),
                     tr("80 % of the chosen positions become mask_token_id"))
-    # A random token equals the original with probability 1/VOCAB: kept = 10 % + 10 % / VOCAB.
-    within_binomial(totals["kept"], totals["chosen"], 0.1 + 0.1 / VOCAB,
+    within_binomial(counts["kept"], counts["chosen"], 0.1 + 0.1 / VOCAB,
                     tr("share of chosen positions left unchanged"), tr("10 % random token, 10 % unchanged"))
+
+
+@pytest.mark.item("ex5.2")
+@pytest.mark.hint(N_("torch.randint(vocab_size, shape, generator=generator): every id of range(vocab_size), the "
+                     "special tokens' included"))
+def test_random_replacements_cover_the_vocabulary(ex5):
+    """mlm_probability 0.5 on about 180,000 positions: some 8,800 visible random replacements, each id ~180 times."""
+    ids, special = big_bert_batch(12)
+    inputs, labels = call_mask_tokens(ex5, ids, special, 0.5, 2000)
+    replaced = (labels != -100) & (inputs != MASK_ID) & (inputs != ids)
+    drawn = set(inputs[replaced].tolist())
+    outside = sorted(i for i in drawn if not 0 <= i < VOCAB)
+    expect(not outside, tr("random replacements outside range(vocab_size)"), got=outside[:10])
+    # The mask token's id, drawn at random, looks like a masked position: it cannot be seen here.
+    never = [i for i in range(VOCAB) if i != MASK_ID and i not in drawn]
+    expect(not never, tr("ids of range(vocab_size) never drawn as a random replacement (over {count} replacements)",
+                         count=int(replaced.sum())), expected=[], got=never)
 
 
 def collator_tokenizer():
@@ -293,13 +345,14 @@ def collator_tokenizer():
 
 
 @pytest.mark.item("ex5.2")
+@pytest.mark.hint(N_("the same 15 % / 80 % / 10 % / 10 % as transformers' DataCollatorForLanguageModeling"))
 def test_masking_distribution_matches_data_collator(ex5):
     """The same inputs through transformers' DataCollatorForLanguageModeling: the shares agree."""
     from transformers import DataCollatorForLanguageModeling
 
     tokenizer = collator_tokenizer()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, seed=7)
-    mine = {"choosable": 0, "chosen": 0, "masked": 0, "kept": 0, "random": torch.zeros(VOCAB)}
+    mine = {"choosable": 0, "chosen": 0, "masked": 0, "kept": 0}
     theirs = copy.deepcopy(mine)
     for draw in range(40):
         ids, special = bert_batch(generator(draw), 8, 64, [64, 50, 33, 64, 20, 64, 64, 9])
@@ -309,8 +362,6 @@ def test_masking_distribution_matches_data_collator(ex5):
             for key in ("chosen", "masked", "kept"):
                 counts[key] += outcome[key]
             counts["choosable"] += int((~special).sum())
-            replaced = (labels != -100) & (inputs != MASK_ID) & (inputs != ids)
-            counts["random"] += torch.bincount(inputs[replaced], minlength=VOCAB)[:VOCAB].float()
     for key, of, label in (("chosen", "choosable", N_("share of choosable positions chosen")),
                            ("masked", "chosen", N_("share of chosen positions masked")),
                            ("kept", "chosen", N_("share of chosen positions kept"))):
@@ -320,27 +371,24 @@ def test_masking_distribution_matches_data_collator(ex5):
         expect(abs(p_mine - p_theirs) <= SIGMAS * sigma,
                tr("{share}: yours vs DataCollatorForLanguageModeling", share=tr(label)),
                expected=prose(f"{p_theirs:.4f} ± {SIGMAS * sigma:.4f}"), got=prose(f"{p_mine:.4f}"))
-    spread = int((mine["random"] > 0).sum())
-    expect(spread >= VOCAB - 8, tr("random replacements are drawn from the whole vocabulary"),
-           expected=prose(tr("most of the {vocab} ids", vocab=VOCAB)),
-           got=prose(tr("{count} distinct ids", count=spread)),
-           hint=tr("torch.randint(vocab_size, shape, generator=generator)"))
 
 
 @pytest.mark.item("ex5.2")
+@pytest.mark.hint(N_("pass generator= to every torch.rand / torch.randint / torch.bernoulli call"))
 def test_masking_follows_the_generator(ex5):
     ids, special = bert_batch(generator(3), 4, 32, [32, 20, 12, 32])
     first = call_mask_tokens(ex5, ids, special, 0.3, 42)
     again = call_mask_tokens(ex5, ids, special, 0.3, 42)
     expect(all(torch.equal(a, b) for a, b in zip(first, again)),
-           tr("two calls with generators seeded alike must give the same result"),
-           hint=tr("pass generator= to every torch.rand / torch.randint / torch.bernoulli call"))
+           tr("two calls with generators seeded alike must give the same result"))
 
 
 # ---------------------------------------------------------------- ex5.3 ViT embeddings
 
 
 @pytest.mark.item("ex5.3")
+@pytest.mark.hint(N_("class token first, patches row by row, position embeddings added to every position including "
+                     "the class token's"))
 @pytest.mark.parametrize("image_size,patch,channels,hidden", [
     ((32, 32), 8, 3, 24), ((24, 40), 8, 1, 16), ((48, 48), 16, 3, 32),
 ], ids=["square-3ch", "rectangular-1ch", "3x3-patches"])
@@ -361,9 +409,7 @@ def test_vit_embeddings_match_transformers(ex5, image_size, patch, channels, hid
     got = ex5.vit_embeddings(pixels, projection.weight.detach(), projection.bias.detach(),
                              oracle.cls_token.detach(), oracle.position_embeddings.detach())
     expect_close(got, wanted, tr("ViT embeddings of a {height}x{width} image, patches {patch}x{patch}",
-                                 height=image_size[0], width=image_size[1], patch=patch),
-                 atol=1e-4, hint=tr("class token first, patches row by row, position embeddings added to every "
-                                    "position including the class token's"))
+                                 height=image_size[0], width=image_size[1], patch=patch), atol=1e-4)
 
 
 # ---------------------------------------------------------------- ex5.4 CLIP loss
@@ -387,6 +433,8 @@ def clip_batch(model, tokenizer, size, seed):
 
 
 @pytest.mark.item("ex5.4")
+@pytest.mark.hint(N_("normalise both, logits = logit_scale.exp() * image @ text.T, average the cross-entropy over "
+                     "rows and over columns"))
 @pytest.mark.parametrize("size,logit_scale", [(2, None), (4, None), (6, None), (4, 0.0), (5, math.log(1 / 0.07))],
                          ids=["2-pairs", "4-pairs", "6-pairs", "scale-0", "scale-1/0.07"])
 def test_clip_loss_equals_clip_model(ex5, tiny_clip, size, logit_scale):
@@ -406,12 +454,12 @@ def test_clip_loss_equals_clip_model(ex5, tiny_clip, size, logit_scale):
     expect_type(got, torch.Tensor, tr("clip_loss()'s return value"))
     expect(got.dim() == 0, tr("clip_loss() returns a 0-d tensor"), got=tuple(got.shape))
     scale = float(saved if logit_scale is None else logit_scale)
-    expect_close(got, wanted, tr("CLIP loss of {size} pairs, logit_scale {scale}", size=size, scale=f"{scale:.3f}"),
-                 hint=tr("normalise both, logits = logit_scale.exp() * image @ text.T, "
-                         "average the cross-entropy over rows and over columns"))
+    expect_close(got, wanted, tr("CLIP loss of {size} pairs, logit_scale {scale}", size=size, scale=f"{scale:.3f}"))
 
 
 @pytest.mark.item("ex5.4")
+@pytest.mark.hint(N_("keep every step a tensor operation on the inputs (logit_scale.exp(), not "
+                     "math.exp(logit_scale.item())), so that backward() reaches all three"))
 def test_clip_loss_gradients_equal_clip_models(ex5, tiny_clip):
     """loss.backward() through your loss gives CLIPModel's gradients, logit_scale's included."""
     model, tokenizer = tiny_clip
@@ -439,10 +487,8 @@ def test_clip_loss_gradients_equal_clip_models(ex5, tiny_clip):
 
 
 @pytest.fixture(scope="module")
-def qwen2_rotary():
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(TINY_QWEN2).eval()
+def qwen2_rotary(tiny_qwen2):
+    model, _tokenizer = tiny_qwen2
     return model.model.rotary_emb, model.config
 
 
@@ -454,13 +500,24 @@ def qwen2_rope(rotary, x, positions):
     return rotated
 
 
+def paper_base_rotary(head_dim: int):
+    """A Qwen2 rotary embedding with the paper's base, theta = 10000."""
+    from transformers import Qwen2Config
+    from transformers.models.qwen2.modeling_qwen2 import Qwen2RotaryEmbedding
+
+    config = Qwen2Config(hidden_size=2 * head_dim, num_attention_heads=2,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
+    return Qwen2RotaryEmbedding(config)
+
+
 # Qwen2's inverse frequencies (1 / theta ** (arange(0, d, 2) / d)) and theta ** (-2i / d) differ
 # in the last bit, and the angle grows with the position: at positions below 612 a correct
-# answer lands at most 1.0e-5 away (measured, see ATOL). 1e-4 keeps every way of writing them.
+# answer lands at most 1.0e-5 away (docs/measurements/ex5.md). 1e-4 keeps every way of writing them.
 ROPE_ATOL = 1e-4
 
 
 @pytest.mark.item("ex5.5")
+@pytest.mark.hint(N_("half-split pairs (i, i + d/2) with omega_i = theta ** (-2i/d), rotated by position * omega_i"))
 @PROPERTY_SETTINGS
 @given(start=st.integers(0, 500), length=st.integers(1, 12), batch=st.integers(1, 2), seed=st.integers(0, 2**16))
 def test_rope_matches_qwen2_rotary_embedding(ex5, qwen2_rotary, start, length, batch, seed):
@@ -472,28 +529,23 @@ def test_rope_matches_qwen2_rotary_embedding(ex5, qwen2_rotary, start, length, b
         wanted = qwen2_rope(rotary, x, positions)
     got = ex5.apply_rope(x, positions, theta=config.rope_parameters["rope_theta"])
     expect_close(got, wanted, tr("RoPE at positions {first}..{last} vs the tiny Qwen2's rotary embedding",
-                                 first=start, last=start + length - 1),
-                 atol=ROPE_ATOL, hint=tr("half-split pairs (i, i + d/2) with omega_i = theta ** (-2i/d), "
-                                         "rotated by position * omega_i"))
+                                 first=start, last=start + length - 1), atol=ROPE_ATOL)
 
 
 @pytest.mark.item("ex5.5")
+@pytest.mark.hint(N_("use the positions you are given, not 0..seq-1, and the default theta=10000"))
 def test_rope_matches_at_the_paper_base(ex5):
     """theta = 10000 (the paper's base) through a Qwen2 rotary embedding configured with it."""
-    from transformers import Qwen2Config
-    from transformers.models.qwen2.modeling_qwen2 import Qwen2RotaryEmbedding
-
-    config = Qwen2Config(hidden_size=64, num_attention_heads=2, rope_parameters={"rope_type": "default",
-                                                                                  "rope_theta": 10000.0})
     x = torch.randn(1, 2, 9, 32, generator=generator(5))
     positions = torch.tensor([0, 1, 2, 3, 7, 8, 30, 31, 100])
     with torch.no_grad():
-        wanted = qwen2_rope(Qwen2RotaryEmbedding(config), x, positions)
+        wanted = qwen2_rope(paper_base_rotary(32), x, positions)
     expect_close(ex5.apply_rope(x, positions), wanted, tr("RoPE with theta=10000 at uneven positions"),
-                 atol=ROPE_ATOL, hint=tr("use the positions you are given, not 0..seq-1"))
+                 atol=ROPE_ATOL)
 
 
 @pytest.mark.item("ex5.5")
+@pytest.mark.hint(N_("each pair must be rotated (cos on the feature itself, sin on its partner with opposite signs)"))
 @PROPERTY_SETTINGS
 @given(head_dim=st.sampled_from([2, 8, 16, 64]), m=st.integers(0, 200), n=st.integers(0, 200),
        shift=st.integers(-100, 100), seed=st.integers(0, 2**16))
@@ -515,22 +567,32 @@ def test_rope_scores_depend_only_on_relative_position(ex5, head_dim, m, n, shift
     scale = float(q.norm() * k.norm())
     expect(abs(score - shifted) <= 1e-4 * scale,
            tr("<RoPE(q, {m}), RoPE(k, {n})> vs the same pair moved by {shift}", m=m, n=n, shift=shift),
-           expected=round(score, 5), got=round(shifted, 5),
-           hint=tr("each pair must be rotated (cos on the feature itself, sin on its partner with opposite signs)"))
+           expected=round(score, 5), got=round(shifted, 5))
     length = float(rope(q, m).norm())
     expect(abs(length - float(q.norm())) <= 1e-4 * float(q.norm()), tr("RoPE keeps the vector's length"),
            expected=round(float(q.norm()), 5), got=round(length, 5))
 
 
+# Positions a bfloat16 angle gets wrong: above 256 bfloat16 cannot hold every integer (1001 is
+# stored as 1000), so its angles are off by up to several radians. A correct answer in bfloat16
+# lands at most 0.019 from the float32 rotation of the same input (docs/measurements/ex5.md).
+BF16_POSITIONS = [0, 1, 2, 255, 257, 1001, 1999, 4097, 10001, 32767]
+BF16_ATOL = 0.1
+
+
 @pytest.mark.item("ex5.5")
-def test_rope_keeps_dtype(ex5):
-    x = torch.randn(2, 3, 5, 8, generator=generator(9))
-    positions = torch.arange(5)
-    full = ex5.apply_rope(x, positions)
-    half = ex5.apply_rope(x.bfloat16(), positions)
+@pytest.mark.hint(N_("compute the angles positions * omega in float32 whatever x's dtype (positions.float(), omega "
+                     "in float32), rotate, and return x's dtype"))
+def test_rope_keeps_dtype_and_computes_angles_in_float32(ex5):
+    x = torch.randn(2, 3, len(BF16_POSITIONS), 8, generator=generator(9)).bfloat16()
+    positions = torch.tensor(BF16_POSITIONS)
+    half = ex5.apply_rope(x, positions)
     expect_type(half, torch.Tensor, tr("apply_rope()'s return value"))
     expect(half.dtype == torch.bfloat16, tr("apply_rope() returns x's dtype"), expected=torch.bfloat16, got=half.dtype)
-    expect_close(half.float(), full, tr("bfloat16 RoPE vs float32 RoPE"), atol=0.1)
+    with torch.no_grad():
+        wanted = qwen2_rope(paper_base_rotary(8), x.float(), positions)
+    expect_close(half.float(), wanted, tr("bfloat16 RoPE at positions up to {last} vs the float32 rotation of the "
+                                          "same input", last=max(BF16_POSITIONS)), atol=BF16_ATOL)
 
 
 # ---------------------------------------------------------------- ex5.6 LoRA
@@ -567,10 +629,16 @@ def make_lora(ex5, base, r, alpha):
                got=prose(type(parameter).__name__))
         expect(tuple(parameter.shape) == shape, tr("layer.{name}'s shape", name=name), expected=shape,
                got=tuple(parameter.shape))
+    scaling = getattr(layer, "scaling", None)
+    expect(isinstance(scaling, (int, float)) and math.isclose(scaling, alpha / r),
+           tr("layer.scaling with r={r}, alpha={alpha}", r=r, alpha=alpha), expected=alpha / r, got=scaling,
+           hint=tr("self.scaling = alpha / r, a true division (alpha // r drops the fraction)"))
     return layer
 
 
 @pytest.mark.item("ex5.6")
+@pytest.mark.hint(N_("freeze base's parameters (requires_grad_(False)); lora_A random, lora_B zero, both "
+                     "nn.Parameter"))
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 def test_lora_starts_as_the_base_layer_and_trains_only_a_and_b(ex5, bias):
     torch.manual_seed(0)
@@ -592,7 +660,11 @@ def test_lora_starts_as_the_base_layer_and_trains_only_a_and_b(ex5, bias):
 
 
 @pytest.mark.item("ex5.6")
-@pytest.mark.parametrize("r,alpha,bias", [(4, 8, True), (2, 2, True), (8, 32, False), (1, 16, True)])
+@pytest.mark.hint(N_("h = base(x) + (alpha / r) * x @ A.T @ B.T; merge() returns a new nn.Linear with "
+                     "W_0 + (alpha / r) * B @ A"))
+# alpha 6 and 8 over r 4 and 3: scalings 1.5 and 2.67, which an integer division would cut.
+@pytest.mark.parametrize("r,alpha,bias", [(4, 8, True), (2, 2, True), (8, 32, False), (1, 16, True), (4, 6, True),
+                                          (3, 8, False)])
 def test_lora_matches_peft_before_and_after_merge(ex5, r, alpha, bias):
     torch.manual_seed(r * 100 + alpha)
     base = nn.Linear(16, 10, bias=bias)
@@ -606,15 +678,14 @@ def test_lora_matches_peft_before_and_after_merge(ex5, r, alpha, bias):
     with torch.no_grad():
         wanted = oracle(x)
         got = layer(x)
-    expect_close(got, wanted, tr("LoRA forward with r={r}, alpha={alpha} vs peft", r=r, alpha=alpha), atol=1e-4,
-                 hint=tr("h = base(x) + (alpha / r) * x @ A.T @ B.T"))
+    expect_close(got, wanted, tr("LoRA forward with r={r}, alpha={alpha} vs peft", r=r, alpha=alpha), atol=1e-4)
     merged = layer.merge()
     expect(isinstance(merged, nn.Linear), tr("merge() returns an nn.Linear"), got=prose(type(merged).__name__))
     peft_merged = oracle.merge_and_unload().proj
     with torch.no_grad():
         expect_close(merged.weight, peft_merged.weight,
                      tr("merged weight with r={r}, alpha={alpha} vs peft's merge_and_unload()", r=r, alpha=alpha),
-                     atol=1e-4, hint=tr("W_0 + (alpha / r) * B @ A"))
+                     atol=1e-4)
         expect_close(merged(x), wanted, tr("the merged layer computes what the LoRA layer computed"), atol=1e-4)
         expect_close(layer(x), got, tr("merge() leaves the LoRA layer as it was (return a new nn.Linear)"), atol=1e-6)
 
@@ -648,6 +719,8 @@ def as_logps(values, requires_grad=False) -> torch.Tensor:
 
 
 @pytest.mark.item("ex5.7")
+@pytest.mark.hint(N_("-logsigmoid(beta * ((policy_chosen - ref_chosen) - (policy_rejected - ref_rejected))), "
+                     "averaged over the pairs"))
 @pytest.mark.parametrize("case", list(DPO_CASES))
 def test_dpo_loss_closed_formula(ex5, case):
     *logps, beta = DPO_CASES[case]
@@ -655,24 +728,24 @@ def test_dpo_loss_closed_formula(ex5, case):
     expect_type(got, torch.Tensor, tr("dpo_loss()'s return value"))
     expect(got.dim() == 0, tr("dpo_loss() returns a 0-d tensor (the mean over pairs)"), got=tuple(got.shape))
     expect_close(got, torch.tensor(dpo_reference(*logps, beta), dtype=torch.float64),
-                 tr("DPO loss for the case {case} (beta={beta})", case=case, beta=beta),
-                 hint=tr("-logsigmoid(beta * ((policy_chosen - ref_chosen) - (policy_rejected - ref_rejected))), "
-                         "averaged over the pairs"))
+                 tr("DPO loss for the case {case} (beta={beta})", case=case, beta=beta))
 
 
 @pytest.mark.item("ex5.7")
+@pytest.mark.hint(N_("F.logsigmoid(z), not torch.log(torch.sigmoid(z))"))
 @pytest.mark.parametrize("margin", [400.0, -400.0], ids=["chosen-far-ahead", "rejected-far-ahead"])
 def test_dpo_loss_is_finite_for_large_margins(ex5, margin):
     got = ex5.dpo_loss(as_logps([margin]), as_logps([0.0]), as_logps([0.0]), as_logps([0.0]), beta=1.0)
     wanted = dpo_reference([margin], [0.0], [0.0], [0.0], 1.0)
     expect_type(got, torch.Tensor, tr("dpo_loss()'s return value"))
     expect(bool(torch.isfinite(got)), tr("the DPO loss for a margin of {margin} nats must be finite", margin=margin),
-           expected=wanted, got=float(got), hint=tr("F.logsigmoid(z), not torch.log(torch.sigmoid(z))"))
+           expected=wanted, got=float(got))
     expect_close(got, torch.tensor(wanted, dtype=torch.float64),
                  tr("the DPO loss for a margin of {margin} nats", margin=margin), atol=1e-3)
 
 
 @pytest.mark.item("ex5.7")
+@pytest.mark.hint(N_("detach the reference log-probs; keep the policy's in the graph"))
 def test_dpo_gradient_reaches_the_policy_only(ex5):
     *logps, beta = DPO_CASES["beta-2"]
     policy_chosen, policy_rejected, ref_chosen, ref_rejected = (as_logps(v, requires_grad=True) for v in logps)
@@ -682,8 +755,7 @@ def test_dpo_gradient_reaches_the_policy_only(ex5):
     loss.backward()
     for name, tensor in (("reference_chosen_logps", ref_chosen), ("reference_rejected_logps", ref_rejected)):
         expect(tensor.grad is None or not bool(tensor.grad.any()),
-               tr("no gradient may flow into {name}: the reference model is frozen", name=name),
-               got=tensor.grad, hint=tr("detach the reference log-probs"))
+               tr("no gradient may flow into {name}: the reference model is frozen", name=name), got=tensor.grad)
     # d/dpolicy_chosen of -logsigmoid(z)/B is -beta * sigmoid(-z) / B (and the opposite for rejected)
     z = beta * ((as_logps(logps[0]) - as_logps(logps[2])) - (as_logps(logps[1]) - as_logps(logps[3])))
     slope = beta * torch.sigmoid(-z) / len(z)
@@ -691,29 +763,25 @@ def test_dpo_gradient_reaches_the_policy_only(ex5):
     expect_close(policy_rejected.grad, slope, tr("gradient of the loss with respect to policy_rejected_logps"))
 
 
-@pytest.fixture(scope="module")
-def tiny_lm():
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    return AutoModelForCausalLM.from_pretrained(TINY_QWEN2).eval(), AutoTokenizer.from_pretrained(TINY_QWEN2)
-
-
 PAIRS = [("The for statement", " is used to iterate over a sequence."), ("x", " = 1"),
          ("Exceptions are raised by", " the raise statement when something goes wrong."),
          ("A class definition", " creates a new type.")]
 
 
-def independent_answer_logprob(model, prompt_ids: list[int], answer_ids: list[int]) -> float:
-    ids = torch.tensor([prompt_ids + answer_ids])
+def model_answer_logprob(model, context_ids: list[int], answer_ids: list[int]) -> float:
+    """log P(answer | context) from the model's own loss: labels -100 on the context, so the loss is the
+    mean negative log-likelihood of the answer's tokens (transformers shifts the labels itself)."""
+    labels = torch.tensor([[-100] * len(context_ids) + answer_ids])
     with torch.no_grad():
-        logits = model(input_ids=ids).logits[0, :-1].double()
-    nll = torch.nn.functional.cross_entropy(logits, ids[0, 1:], reduction="none")
-    return -float(nll[-len(answer_ids):].sum())
+        loss = model(input_ids=torch.tensor([context_ids + answer_ids]), labels=labels).loss
+    return -float(loss) * len(answer_ids)
 
 
 @pytest.mark.item("ex5.7")
-def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_lm):
-    model, tokenizer = tiny_lm
+@pytest.mark.hint(N_("sum log_softmax(logits[t - 1])[token t] over the answer tokens only: not the prompt, not the "
+                     "padding"))
+def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_qwen2):
+    model, tokenizer = tiny_qwen2
     rows = [(tokenizer(p)["input_ids"], tokenizer(a)["input_ids"]) for p, a in PAIRS]
     width = max(len(p) + len(a) for p, a in rows)
     pad = tokenizer.pad_token_id or 0
@@ -724,10 +792,9 @@ def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_lm):
     expect_type(got, torch.Tensor, tr("sequence_logprobs()'s return value"))
     expect(got.requires_grad, tr("sequence_logprobs() must keep the graph: the policy is trained through it"),
            hint=tr("do not wrap the forward pass in torch.no_grad()"))
-    wanted = torch.tensor([independent_answer_logprob(model, p, a) for p, a in rows], dtype=torch.float64)
+    wanted = torch.tensor([model_answer_logprob(model, p, a) for p, a in rows], dtype=torch.float64)
     expect_close(got, wanted, tr("log pi(answer | prompt) of a right-padded batch of {rows} rows", rows=len(rows)),
-                 atol=1e-4, hint=tr("sum log_softmax(logits[t - 1])[token t] over the answer tokens only: "
-                                    "not the prompt, not the padding"))
+                 atol=1e-4)
 
 
 # ---------------------------------------------------------------- ex5.8 few-shot answer choice
@@ -737,13 +804,13 @@ SHOTS = [("What is the capital of France?", "Paris"), ("What is 2 + 3?", "5"),
 
 
 @pytest.mark.item("ex5.8")
+@pytest.mark.hint(N_("\"Q: ...\\nA: ...\\n\\n\" per example, then \"Q: {{question}}\\nA:\" with no space after A:"))
 @pytest.mark.parametrize("count", [0, 1, 3])
 def test_few_shot_prompt_format(ex5, count):
     question = "Which statement leaves a loop early?"
     wanted = "".join(f"Q: {q}\nA: {a}\n\n" for q, a in SHOTS[:count]) + f"Q: {question}\nA:"
     got = ex5.few_shot_prompt(SHOTS[:count], question)
-    expect_equal(got, wanted, tr("the few-shot prompt with {count} examples", count=count),
-                 hint=tr("\"Q: ...\\nA: ...\\n\\n\" per example, then \"Q: {{question}}\\nA:\" with no space after A:"))
+    expect_equal(got, wanted, tr("the few-shot prompt with {count} examples", count=count))
 
 
 CHOICES = [
@@ -751,24 +818,105 @@ CHOICES = [
     ("Q: What is the capital of France?\nA: Paris\n\nQ: What does the for statement do?\nA:",
      [" It iterates over the items of a sequence.", " x", " It raises an exception.", " Nothing"]),
     ("The import system", [" loads modules", " is", " of the standard library and the packages"]),
-    ("The import system", [" is", " is", " loads modules"]),  # a tie: the first of the two
 ]
+# The model's scores per normalisation (GPT-3, section 2.4): "sum" log P(option | prompt),
+# "per_token" the same over the option's token count, "unconditional" minus log P(option | answer_context).
+NORMALIZATION_HINTS = {
+    "sum": N_("normalization=\"sum\" (the default): the summed log-probabilities of the option's tokens, each from "
+              "the logits one position before it; not the prompt's, not divided by anything"),
+    "per_token": N_("normalization=\"per_token\": the summed log-probability divided by the number of the OPTION's "
+                    "tokens (not characters, not the prompt's tokens)"),
+    "unconditional": N_("normalization=\"unconditional\": log P(option | prompt) - log P(option | answer_context), "
+                        "both sums over the option's tokens, with the answer_context you are given"),
+}
+
+
+def oracle_scores(model, tokenizer, prompt: str, options: list[str], normalization: str,
+                  answer_context: str = "A:") -> torch.Tensor:
+    scores = []
+    for option in options:
+        option_ids = tokenizer(option)["input_ids"]
+        summed = model_answer_logprob(model, tokenizer(prompt)["input_ids"], option_ids)
+        if normalization == "per_token":
+            summed /= len(option_ids)
+        elif normalization == "unconditional":
+            summed -= model_answer_logprob(model, tokenizer(answer_context)["input_ids"], option_ids)
+        scores.append(summed)
+    return torch.tensor(scores, dtype=torch.float64)
 
 
 @pytest.mark.item("ex5.8")
+@pytest.mark.hint(N_("score each option from the model's logits on prompt ids + option ids; the normalization "
+                     "decides what is done with the option's summed log-probability"))
+@pytest.mark.parametrize("normalization,answer_context", [("sum", None), ("per_token", None), ("unconditional", None),
+                                                          ("unconditional", "Answer:")],
+                         ids=["sum-by-default", "per_token", "unconditional", "unconditional-Answer"])
 @pytest.mark.parametrize("case", range(len(CHOICES)))
-def test_option_logprobs_match_the_logits(ex5, tiny_lm, case):
-    model, tokenizer = tiny_lm
+def test_option_logprobs_match_the_models_loss(ex5, tiny_qwen2, case, normalization, answer_context):
+    model, tokenizer = tiny_qwen2
     prompt, options = CHOICES[case]
-    prompt_ids = tokenizer(prompt)["input_ids"]
-    wanted = torch.tensor([independent_answer_logprob(model, prompt_ids, tokenizer(o)["input_ids"]) for o in options],
-                          dtype=torch.float64)
-    got = ex5.option_logprobs(model, tokenizer, prompt, options)
-    expect_close(got, wanted, tr("log P(option | prompt) of {count} options", count=len(options)), atol=1e-4,
-                 hint=tr("sum the log-probabilities of the option's tokens only, each from the logits one "
-                         "position before it; not the prompt's, not averaged"))
-    choice = ex5.choose_option(model, tokenizer, prompt, options)
-    expect_equal(choice, int(wanted.argmax()), tr("choose_option(): the index of the most likely option"))
+    wanted = oracle_scores(model, tokenizer, prompt, options, normalization, answer_context or "A:")
+    if normalization == "sum":  # the docstring's default
+        got = ex5.option_logprobs(model, tokenizer, prompt, options)
+    elif answer_context is None:
+        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization)
+    else:
+        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization,
+                                  answer_context=answer_context)
+    expect_type(got, torch.Tensor, tr("option_logprobs()'s return value"))
+    expect(got.dtype == torch.float32, tr("option_logprobs() returns float32"), expected=torch.float32, got=got.dtype)
+    what = tr("option scores with normalization={normalization!r} of {count} options", normalization=normalization,
+              count=len(options))
+    if answer_context is not None:
+        what = tr("{what}, answer_context={context!r}", what=what, context=answer_context)
+    expect_close(got, wanted, what, atol=1e-4, hint=tr(NORMALIZATION_HINTS[normalization]))
+
+
+@pytest.mark.item("ex5.8")
+@pytest.mark.hint(N_("raise ValueError for a normalization other than \"sum\", \"per_token\" and \"unconditional\""))
+@pytest.mark.parametrize("normalization", ["mean", "per-token"])
+def test_option_logprobs_refuses_unknown_normalizations(ex5, tiny_qwen2, normalization):
+    model, tokenizer = tiny_qwen2
+    prompt, options = CHOICES[0]
+    try:
+        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization)
+    except ValueError:
+        return
+    fail(tr("option_logprobs(normalization={normalization!r}) should raise ValueError", normalization=normalization),
+         got=got)
+
+
+# Found by fixtures/ex5/search_option_cases.py: the tiny Qwen2's best option is a different one under
+# each normalisation ("sum" 0, "per_token" 1, "unconditional" 2), each by at least 1.59 nats.
+DISAGREEING = ("Q: Which keyword defines a function in Python?\nA:",
+               [" def", " Nothing", " It leaves the function and gives back a value."])
+# Two equal options that score best under every normalisation, and a worse one: the first of the two wins.
+TIED = ("The import system", [" is", " is", " x"])
+
+
+@pytest.mark.item("ex5.8")
+@pytest.mark.hint(N_("the index of the highest option_logprobs score with the same normalization and "
+                     "answer_context (\"per_token\" by default), the first on a tie, as an int"))
+@pytest.mark.parametrize("normalization", [None, "sum", "per_token", "unconditional"],
+                         ids=["per_token-by-default", "sum", "per_token", "unconditional"])
+@pytest.mark.parametrize("case", ["disagreeing", "tied"])
+def test_choose_option_follows_the_normalization(ex5, tiny_qwen2, case, normalization):
+    model, tokenizer = tiny_qwen2
+    prompt, options = DISAGREEING if case == "disagreeing" else TIED
+    scores = oracle_scores(model, tokenizer, prompt, options, normalization or "per_token")
+    if normalization is None:
+        choice = ex5.choose_option(model, tokenizer, prompt, options)
+    else:
+        choice = ex5.choose_option(model, tokenizer, prompt, options, normalization=normalization)
+    expect(type(choice) is int, tr("choose_option() returns a Python int"), expected=prose("int"),
+           got=prose(type(choice).__name__), hint=tr("int(scores.argmax()), not the tensor itself"))
+    shown = ", ".join(f"{score:.3f}" for score in scores.tolist())
+    hint = None
+    if case == "tied":
+        hint = tr("on a tie the FIRST best option wins (torch's argmax returns the first)")
+    expect_equal(choice, int(scores.argmax()),
+                 tr("choose_option(normalization={normalization!r}) for options scored {scores}",
+                    normalization=normalization or "per_token", scores=shown), hint=hint)
 
 
 # ---------------------------------------------------------------- ex5.9 ReAct
@@ -779,7 +927,8 @@ FAKE_KEY = "sk-dlgrade-replay-not-a-real-key"
 
 @pytest.fixture(scope="module")
 def vcr_config():
-    return {"match_on": ("method", "scheme", "host", "path", "openai_body"), "filter_headers": list(replay.SECRET_HEADERS),
+    return {"match_on": ("method", "scheme", "host", "path", "openai_body"),
+            "filter_headers": list(replay.SECRET_HEADERS),
             "decode_compressed_response": True}
 
 
@@ -823,16 +972,21 @@ def run_react(ex5, scenario: dict, tools: Tools):
     except Exception as exc:  # noqa: BLE001 - learner code may raise anything
         why = replay.explain(exc)
         if why:
-            fail(tr("a request the recorded conversation does not contain: {why}", why=why),
-                 hint=tr("send exactly the messages the docstring lists, and nothing after the final answer, "
-                         "after a malformed action or after max_steps"))
+            fail(tr("a request the recorded conversation does not contain: {why}", why=why))
         fail(tr("react() raised {error}", error=f"{type(exc).__name__}: {exc}"))
 
 
+def expected_calls(plan: dict) -> list[tuple[str, str]]:
+    return [tuple(call) for call in plan["tool_calls"]]
+
+
 @pytest.mark.item("ex5.9", weight=2)
+@pytest.mark.hint(N_("one request per step; a Final Answer line ends the loop before any action of the same reply "
+                     "runs; otherwise run the LAST Action line's tool and send its Observation"))
 @pytest.mark.block_network
 @pytest.mark.vcr
-@pytest.mark.parametrize("scenario", ["two_tools", "hours_in_a_leap_year", "answer_at_once"])
+@pytest.mark.parametrize("scenario", ["two_tools", "hours_in_a_leap_year", "answer_at_once", "action_and_final_answer",
+                                      "two_actions"])
 def test_react_stops_at_the_final_answer(ex5, vcr, scenario):
     plan = REACT["scenarios"][scenario]
     tools = Tools()
@@ -840,14 +994,14 @@ def test_react_stops_at_the_final_answer(ex5, vcr, scenario):
     expect(error is None, tr("react() raised ReActError on a well-formed conversation"), got=str(error))
     expect_equal(answer, plan["answer"], tr("the final answer of {scenario!r}", scenario=scenario),
                  hint=tr("return the text after \"Final Answer:\", stripped"))
-    expect_equal(vcr.play_count, len(plan["replies"]), tr("requests sent to the model"),
-                 hint=tr("one request per step; stop at the final answer"))
-    expect(tools.calls == [tuple(re.fullmatch(r"Action: (\w+)\[(.*)\]", line).groups())
-                           for reply in plan["replies"] for line in reply.splitlines() if line.startswith("Action:")],
-           tr("every action runs its tool once, in order, with the argument between the brackets"), got=tools.calls)
+    expect_equal(vcr.play_count, len(plan["replies"]), tr("requests sent to the model"))
+    expect_equal(tools.calls, expected_calls(plan),
+                 tr("the tools run for {scenario!r} (name, argument between the brackets)", scenario=scenario))
 
 
 @pytest.mark.item("ex5.9")
+@pytest.mark.hint(N_("only \"Action: name[argument]\" with a known tool name is run; anything else raises "
+                     "ReActError at once; no final answer after max_steps requests raises it too"))
 @pytest.mark.block_network
 @pytest.mark.vcr
 @pytest.mark.parametrize("scenario", ["unknown_tool", "action_without_brackets", "never_final"])
@@ -858,9 +1012,8 @@ def test_react_refuses_malformed_actions_and_endless_loops(ex5, vcr, scenario):
     expect(error is not None, tr("react() must raise ReActError for the conversation {scenario!r}", scenario=scenario),
            got=answer)
     expect_equal(vcr.play_count, len(plan["replies"]), tr("requests sent to the model before giving up"))
-    if scenario != "never_final":
-        expect(not tools.calls, tr("a malformed action must not run any tool"), got=tools.calls,
-               hint=tr("only \"Action: name[argument]\" with a known tool name is run"))
+    expect_equal(tools.calls, expected_calls(plan), tr("the tools run for {scenario!r} (name, argument between the "
+                                                       "brackets)", scenario=scenario))
 
 
 ARITHMETIC = st.recursive(
@@ -871,6 +1024,8 @@ ARITHMETIC = st.recursive(
 
 
 @pytest.mark.item("ex5.9")
+@pytest.mark.hint(N_("evaluate the tree with Python's own operators and return str() of the result, unformatted "
+                     "(str(212.0) is '212.0', str(0.1 + 0.2) is '0.30000000000000004')"))
 @PROPERTY_SETTINGS
 @given(expression=ARITHMETIC)
 def test_calculator_evaluates_arithmetic(ex5, expression):
@@ -882,16 +1037,21 @@ def test_calculator_evaluates_arithmetic(ex5, expression):
 
 
 @pytest.mark.item("ex5.9")
+@pytest.mark.hint(N_("evaluate the operators as Python does (/ true division, // floor division, % remainder, "
+                     "** power, unary + and -) and return str() of the result"))
 @pytest.mark.parametrize("expression,wanted", [("2 ** 10", "1024"), ("7 // 2", "3"), ("7 % 4", "3"), ("7 / 2", "3.5"),
                                                ("-(3 - 5) * +2", "4"), ("1.5 * 2", "3.0")])
 def test_calculator_operators(ex5, expression, wanted):
-    expect_equal(ex5.calculator(expression), wanted, tr("calculator({expression!r})", expression=expression),
-                 hint=tr("evaluate the operators as Python does and return str() of the result"))
+    expect_equal(ex5.calculator(expression), wanted, tr("calculator({expression!r})", expression=expression))
 
 
 @pytest.mark.item("ex5.9")
+@pytest.mark.hint(N_("never eval() what a model wrote: walk ast.parse(expression, mode=\"eval\") yourself and accept "
+                     "only int and float constants (type(value) in (int, float): True is an int to isinstance, 1j "
+                     "is a complex)"))
 @pytest.mark.parametrize("expression", ["__import__('os').getpid()", "open('/etc/passwd').read()", "x + 1",
-                                        "(1).__class__", "'ab' * 3", "2 < 3", "[1, 2]"])
+                                        "(1).__class__", "'ab' * 3", "2 < 3", "[1, 2]", "True + 1", "1j * 1j",
+                                        "None"])
 def test_calculator_refuses_what_is_not_arithmetic(ex5, expression):
     try:
         result = ex5.calculator(expression)
@@ -902,5 +1062,4 @@ def test_calculator_refuses_what_is_not_arithmetic(ex5, expression):
     except Exception as exc:  # noqa: BLE001
         fail(tr("calculator({expression!r}) should raise ValueError", expression=expression),
              got=prose(f"{type(exc).__name__}: {exc}"))
-    fail(tr("calculator({expression!r}) should raise ValueError", expression=expression), got=result,
-         hint=tr("never eval() what a model wrote: walk ast.parse(expression, mode=\"eval\") yourself"))
+    fail(tr("calculator({expression!r}) should raise ValueError", expression=expression), got=result)

@@ -6,18 +6,20 @@ import importlib
 import sys
 from types import ModuleType
 
-from dlgrade.core.i18n import N_, set_lang, tr, translate_argparse
+from dlgrade.core.i18n import N_, lang_in_argv, set_lang, tr, translate_argparse
 
 # name -> (module, help). The learner commands' help is in the catalogue (dlgrade/core/i18n.py):
 # --lang or DLGRADE_LANG=zh shows it in Chinese.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "report": ("dlgrade.learner.report", N_("show your progress over the whole curriculum (runs the checks that changed)")),
+    "report": ("dlgrade.learner.report",
+               N_("show your progress over the whole curriculum (runs the checks that changed)")),
     "next": ("dlgrade.learner.next_step", N_("the first unfinished item: what to open, what to run")),
     "hint": ("dlgrade.learner.hint", N_("an item's or exercise's hint, file and check command")),
     "watch": ("dlgrade.learner.watch", N_("rerun the current item's checks whenever a file it depends on changes")),
     "reset": ("dlgrade.learner.reset", N_("put an item's or exercise's stub back (your version is backed up)")),
     "checklist": ("dlgrade.learner.checklist",
                   N_("your own copy of the curriculum checklist: dlgrade checklist init PATH")),
+    "lang": ("dlgrade.learner.lang", N_("the language of every command here, set once: dlgrade lang zh")),
     "grade": ("dlgrade.grading.grader", N_("grade a class's submissions into a gradebook (instructors)")),
     "release": ("dlgrade.shipping.release",
                 N_("write the learners' repository: stubs, checks, data, no answers (instructors)")),
@@ -30,7 +32,7 @@ DEV_COMMANDS: dict[str, tuple[str, str]] = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    set_lang(_lang_option(argv))
+    set_lang(lang_in_argv(argv))
     translate_argparse()
     parser = argparse.ArgumentParser(prog="dlgrade", description=tr(N_("the dlgrade commands")))
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,16 +65,6 @@ def _chosen(argv: list[str]) -> str | None:
     for arg in argv:
         if arg in COMMANDS or arg == "dev":
             return arg
-    return None
-
-
-def _lang_option(argv: list[str]) -> str | None:
-    """--lang's value before argparse runs: the help texts are built in that language."""
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in ("en", "zh"):
-            return argv[i + 1]
-        if arg in ("--lang=en", "--lang=zh"):
-            return arg.split("=", 1)[1]
     return None
 
 

@@ -1,8 +1,17 @@
-"""Exercise 4: OpenAI CLIP — a local folder, zero-shot classification, shapes, attention maps.
+"""练习 4：OpenAI CLIP —— 本地文件夹、零样本分类、张量形状、注意力图。
 
-The checks run on a tiny CLIP with clip-vit-base-patch32's file layout (fixtures/ex4/tiny-clip,
+检查在一个小型 CLIP 上运行（`fixtures/ex4/tiny-clip`，文件布局与 clip-vit-base-patch32 相同，
+在彩色图形上训练）；把环境变量 `DLGRADE_CLIP_PATH` 指向真实的 openai/clip-vit-base-patch32
+文件夹时，也会在真实模型上检查。
+
+运行检查：`pytest checks/test_ex4.py`（加 `--lang zh` 显示中文提示）。
+
+English:
+Exercise 4: OpenAI CLIP — a local folder, zero-shot classification, shapes, attention maps.
+
+The checks run on a tiny CLIP with clip-vit-base-patch32's file layout (`fixtures/ex4/tiny-clip`,
 trained on coloured shapes), and on the real openai/clip-vit-base-patch32 when you point
-DLGRADE_CLIP_PATH at its folder.
+`DLGRADE_CLIP_PATH` at its folder.
 
 Run the checks: `pytest checks/test_ex4.py` (add `--lang zh` for Chinese hints).
 """
@@ -18,86 +27,146 @@ from PIL import Image
 from transformers import CLIPModel, CLIPProcessor
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 - after choosing the non-interactive backend
+# 先选好不弹出窗口的后端（Agg），再导入 pyplot。
+# Choose the non-interactive backend (Agg) before importing pyplot.
+import matplotlib.pyplot as plt
 
 REPO_ID = "openai/clip-vit-base-patch32"
 PROMPT_TEMPLATE = "a photo of a {}."
 
 
 def files_to_download(repo_files: list[str]) -> list[str]:
-    """Pick, from a hub repository's file list, what the PyTorch model needs.
+    """从 Hub 仓库的文件列表中挑出 PyTorch 模型需要的文件。
+
+    保留一份 PyTorch 权重，以及配置和分词器文件（`*.json`、`*.txt`）；去掉 Flax（`*.msgpack`）
+    和 TensorFlow（`*.h5`）权重以及其他文件（`README.md`、`.gitattributes`）。PyTorch 权重是
+    `pytorch_model.bin`；仓库里可能还有 `model.safetensors`，是同一份权重的另一种格式：两者只保留
+    一个，不要都要（参考答案按课程要求保留 `pytorch_model.bin`）。按给定的顺序返回保留的文件名
+    （一个 `list`）。
+
+    English:
+    Pick, from a hub repository's file list, what the PyTorch model needs.
 
     Keep exactly one copy of the PyTorch weights and the configuration and tokenizer files
-    (*.json, *.txt); leave out the Flax (*.msgpack) and TensorFlow (*.h5) weights and the
-    rest (README.md, .gitattributes). The PyTorch weights are pytorch_model.bin; a repository
-    may also hold model.safetensors, the same weights in another format: keep one of the two,
-    never both (the reference keeps pytorch_model.bin, as the curriculum says). Return the
-    kept names in the order given.
+    (`*.json`, `*.txt`); leave out the Flax (`*.msgpack`) and TensorFlow (`*.h5`) weights and
+    the rest (`README.md`, `.gitattributes`). The PyTorch weights are `pytorch_model.bin`; a
+    repository may also hold `model.safetensors`, the same weights in another format: keep one
+    of the two, never both (the reference keeps `pytorch_model.bin`, as the curriculum says).
+    Return the kept names in the order given (a `list`).
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def download_clip(local_dir: str | Path, *, repo_id: str = REPO_ID, endpoint: str | None = None) -> Path:
-    """Download the files files_to_download() picks from `repo_id` into `local_dir`; return it.
+    """把 files_to_download() 从 `repo_id` 挑出的文件下载到 `local_dir`，并返回 `local_dir`。
 
-    Get the repository's file list with `huggingface_hub.HfApi(endpoint=endpoint)
-    .list_repo_files(repo_id)` — or any other way; the module-level `list_repo_files` takes no
-    endpoint — and download with `snapshot_download(repo_id, local_dir=..., allow_patterns=<the
-    picked names>, endpoint=endpoint)`. `endpoint` None means the real Hub; the checks give a
-    local one and run offline, so every call must go to `endpoint`.
+    用 `huggingface_hub.HfApi(endpoint=endpoint).list_repo_files(repo_id)` 取得仓库的文件列表
+    （别的方法也行；模块级的 `list_repo_files` 不接受 endpoint），再用
+    `snapshot_download(repo_id, local_dir=..., allow_patterns=<the picked names>, endpoint=endpoint)`
+    下载。`endpoint` 为 `None` 表示真实的 Hub；检查会给一个本地的 Hub 并且离线运行，所以每次调用
+    都必须发往 `endpoint`。
+
+    English:
+    Download the files files_to_download() picks from `repo_id` into `local_dir`; return it.
+
+    Get the repository's file list with `huggingface_hub.HfApi(endpoint=endpoint).list_repo_files(repo_id)`
+    — or any other way; the module-level `list_repo_files` takes no endpoint — and download
+    with `snapshot_download(repo_id, local_dir=..., allow_patterns=<the picked names>, endpoint=endpoint)`.
+    `endpoint` `None` means the real Hub; the checks give a local one and run offline, so
+    every call must go to `endpoint`.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def read_configs(folder: str | Path) -> dict:
-    """The settings of a CLIP folder worth knowing, read from its JSON files.
+    """从 CLIP 文件夹的 JSON 文件中读出值得了解的设置。
 
-    Returns {"projection_dim", "logit_scale_init_value" (from config.json),
-             "vision": {"image_size", "patch_size", "hidden_size", "num_hidden_layers",
-                        "num_attention_heads"} (config.json's vision_config),
-             "text": {"vocab_size", "max_position_embeddings", "hidden_size",
-                      "num_hidden_layers"} (config.json's text_config),
-             "image_mean", "image_std", "crop_size" (preprocessor_config.json)}.
-    A field the file leaves out takes the transformers default for CLIP: vision image_size
-    224, patch_size 32, hidden_size 768, 12 layers, 12 heads; text vocab_size 49408,
-    max_position_embeddings 77, hidden_size 512, 12 layers; projection_dim 512,
-    logit_scale_init_value 2.6592.
+    返回一个 `dict`：
+        `"projection_dim"`、`"logit_scale_init_value"`（来自 `config.json`）；
+        `"vision"`：`{"image_size", "patch_size", "hidden_size", "num_hidden_layers", "num_attention_heads"}`
+            （`config.json` 的 `vision_config`）；
+        `"text"`：`{"vocab_size", "max_position_embeddings", "hidden_size", "num_hidden_layers"}`
+            （`config.json` 的 `text_config`）；
+        `"image_mean"`、`"image_std"`、`"crop_size"`（来自 `preprocessor_config.json`，原样读出）。
+    文件里没有的字段（包括整个 `vision_config` 或 `text_config` 都没有的情况）取 transformers 为 CLIP
+    设的默认值：vision 的 image_size 224、patch_size 32、hidden_size 768、12 层、12 个头；text 的
+    vocab_size 49408、max_position_embeddings 77、hidden_size 512、12 层；projection_dim 512，
+    logit_scale_init_value 2.6592。
+
+    English:
+    The settings of a CLIP folder worth knowing, read from its JSON files.
+
+    Returns a `dict`:
+        `"projection_dim"`, `"logit_scale_init_value"` (from `config.json`);
+        `"vision"`: `{"image_size", "patch_size", "hidden_size", "num_hidden_layers", "num_attention_heads"}`
+            (`config.json`'s `vision_config`);
+        `"text"`: `{"vocab_size", "max_position_embeddings", "hidden_size", "num_hidden_layers"}`
+            (`config.json`'s `text_config`);
+        `"image_mean"`, `"image_std"`, `"crop_size"` (from `preprocessor_config.json`, as they are).
+    A field the file leaves out (a whole `vision_config` or `text_config` too) takes the
+    transformers default for CLIP: vision image_size 224, patch_size 32, hidden_size 768, 12
+    layers, 12 heads; text vocab_size 49408, max_position_embeddings 77, hidden_size 512, 12
+    layers; projection_dim 512, logit_scale_init_value 2.6592.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def load_clip(folder: str | Path) -> tuple[CLIPModel, CLIPProcessor]:
-    """Load CLIPModel and CLIPProcessor from a local folder, ready to return attention maps.
+    """从本地文件夹加载 `CLIPModel` 和 `CLIPProcessor`，并让模型能返回注意力图。
+
+    默认的注意力实现（sdpa）下，`output_attentions=True` 拿不到注意力图（只在日志里警告一句）：
+    加载模型时要用 `attn_implementation="eager"`。把模型设为 eval 模式。返回 `(model, processor)`。
+
+    English:
+    Load `CLIPModel` and `CLIPProcessor` from a local folder, ready to return attention maps.
 
     With the default attention implementation (sdpa), `output_attentions=True` gives no
-    attention maps (only a log warning): load the model with attn_implementation="eager".
-    Put the model in eval mode.
+    attention maps (only a log warning): load the model with `attn_implementation="eager"`.
+    Put the model in eval mode. Return `(model, processor)`.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def zero_shot_classify(model: CLIPModel, processor: CLIPProcessor, image: Image.Image, labels: list[str],
                        template: str = PROMPT_TEMPLATE) -> dict[str, float]:
-    """Classify `image` among `labels` with no trained classifier: prompts and similarity only.
+    """不训练分类器，只靠提示词和相似度，把 `image` 分到 `labels` 中的某一类。
 
-    Make one prompt per label with `template` ("a photo of a {}." -> "a photo of a red
-    circle."), run image and prompts through the model together, and return
-    {label: probability}: the softmax of logits_per_image over the labels, as floats that
-    sum to 1.
+    用 `template` 为每个标签造一个提示词（`"a photo of a {}."` -> `"a photo of a red circle."`），
+    把图片和提示词一起送进模型，返回 `{label: probability}`：`logits_per_image` 在各标签上的
+    softmax，按 `labels` 的顺序排列；每个概率是 Python 的 `float`（不是 0 维张量），总和为 1。
+
+    English:
+    Classify `image` among `labels` with no trained classifier: prompts and similarity only.
+
+    Make one prompt per label with `template` (`"a photo of a {}."` -> `"a photo of a red circle."`),
+    run image and prompts through the model together, and return `{label: probability}`:
+    the softmax of `logits_per_image` over the labels, in the order of `labels`; each
+    probability a Python `float` (not a 0-d tensor), together summing to 1.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def tensor_shapes(model: CLIPModel, processor: CLIPProcessor, image: Image.Image, texts: list[str]) -> dict:
-    """The shape of every tensor going in and out of one forward pass (image with texts).
+    """一次前向计算（一张图片加若干文本）中每个输入、输出张量的形状。
 
-    The texts are padded to a common length: padding=True (to the longest text) or
-    padding="max_length"; input_ids, attention_mask and text_last_hidden_state then all have
-    that length. Returns {name: tuple of ints} for the inputs "pixel_values", "input_ids",
-    "attention_mask" and the outputs "logits_per_image", "logits_per_text", "text_embeds",
-    "image_embeds", "vision_last_hidden_state", "vision_pooler_output",
-    "text_last_hidden_state", "text_pooler_output" (the last four from the output's
-    vision_model_output / text_model_output; in transformers 5 CLIPModel's forward replaces
+    文本要补齐到同一长度：`padding=True`（补到最长的文本）或 `padding="max_length"`；之后
+    input_ids、attention_mask 和 text_last_hidden_state 的长度都相同。返回 `{name: tuple of ints}`，
+    包括输入 `"pixel_values"`、`"input_ids"`、`"attention_mask"`，以及输出 `"logits_per_image"`、
+    `"logits_per_text"`、`"text_embeds"`、`"image_embeds"`、`"vision_last_hidden_state"`、
+    `"vision_pooler_output"`、`"text_last_hidden_state"`、`"text_pooler_output"`（最后四个来自输出的
+    `vision_model_output` / `text_model_output`；transformers 5 中 `CLIPModel` 的 forward 会把它们的
+    pooler_output 换成投影之后的结果，所以这两个有 projection_dim 列）。
+
+    English:
+    The shape of every tensor going in and out of one forward pass (image with texts).
+
+    The texts are padded to a common length: `padding=True` (to the longest text) or
+    `padding="max_length"`; input_ids, attention_mask and text_last_hidden_state then all have
+    that length. Returns `{name: tuple of ints}` for the inputs `"pixel_values"`, `"input_ids"`,
+    `"attention_mask"` and the outputs `"logits_per_image"`, `"logits_per_text"`, `"text_embeds"`,
+    `"image_embeds"`, `"vision_last_hidden_state"`, `"vision_pooler_output"`,
+    `"text_last_hidden_state"`, `"text_pooler_output"` (the last four from the output's
+    `vision_model_output` / `text_model_output`; in transformers 5 `CLIPModel`'s forward replaces
     their pooler_output with its projection, so those two have projection_dim columns).
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
@@ -105,29 +174,56 @@ def tensor_shapes(model: CLIPModel, processor: CLIPProcessor, image: Image.Image
 
 def vision_internals(model: CLIPModel, processor: CLIPProcessor,
                      image: Image.Image) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
-    """The vision ViT's hidden states and attention maps for one image.
+    """一张图片在视觉 ViT 中的隐藏状态和注意力图。
 
-    Returns (hidden_states, attentions) from model.vision_model(..., output_hidden_states=True,
-    output_attentions=True): hidden_states has num_hidden_layers + 1 tensors (the
-    embeddings, then each layer) of shape (1, tokens, hidden_size), where tokens =
-    (image_size / patch_size)^2 + 1 (the CLS token first); attentions has num_hidden_layers
-    tensors of shape (1, heads, tokens, tokens). Raise ValueError if the model returns no
-    attention maps (it was loaded with sdpa attention).
+    返回 `(hidden_states, attentions)`，取自
+    `model.vision_model(..., output_hidden_states=True, output_attentions=True)`。
+    两者都是张量的 tuple（或 list），每层一个张量，不要 `torch.stack` 成一个大张量：hidden_states 有
+    num_hidden_layers + 1 个形状为 `(1, tokens, hidden_size)` 的张量（先是嵌入层的输出，再是每一层），
+    其中 tokens = (image_size / patch_size)^2 + 1（CLS token 在最前面）；attentions 有
+    num_hidden_layers 个形状为 `(1, heads, tokens, tokens)` 的张量。如果模型没有返回注意力图（它是用
+    sdpa 注意力加载的），抛出 `ValueError`，并在异常信息里告诉调用者改用
+    `attn_implementation="eager"` 加载（信息中要出现 `eager`）。
+
+    English:
+    The vision ViT's hidden states and attention maps for one image.
+
+    Returns `(hidden_states, attentions)` from
+    `model.vision_model(..., output_hidden_states=True, output_attentions=True)`.
+    Both are tuples (or lists) of tensors, one tensor per layer, never `torch.stack`ed into
+    one tensor: hidden_states has num_hidden_layers + 1 tensors (the embeddings, then each
+    layer) of shape `(1, tokens, hidden_size)`, where tokens = (image_size / patch_size)^2 + 1
+    (the CLS token first); attentions has num_hidden_layers tensors of shape
+    `(1, heads, tokens, tokens)`. If the model returns no attention maps (it was loaded with
+    sdpa attention), raise `ValueError` whose message tells the caller to load it with
+    `attn_implementation="eager"` (the word `eager` in it).
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")
 
 
 def plot_attention(attentions: tuple[torch.Tensor, ...], out_path: str | Path, *, layer: int = -2,
                    head: int = 0) -> tuple[plt.Figure, torch.Tensor, torch.Tensor]:
-    """Plot one head's attention map of one layer and save the figure as a PNG.
+    """画出某一层某个注意力头的注意力图，并把图保存为 PNG。
 
-    `attentions` as vision_internals() returns them. Take attentions[layer][0, head]: the
-    (tokens, tokens) map. Draw it in one subplot, and in another the CLS token's row without
-    its own column, reshaped to the patch grid (grid x grid, grid = sqrt(tokens - 1)): where
-    the CLS token looks in the image. Draw each map as an image of its values (imshow,
-    matshow or pcolormesh); a map rescaled for display (divided by its maximum, or stretched
+    `attentions` 就是 vision_internals() 返回的那个。取 `attentions[layer][0, head]`：形状为
+    `(tokens, tokens)` 的注意力图。在一个子图里画它，在另一个子图里画 CLS token 那一行去掉它自己那一列、
+    再 reshape 成 patch 网格的结果（`(grid, grid)`，grid = sqrt(tokens - 1)）：也就是 CLS token 在图片里
+    看向哪里。每张图都画成数值图像（`imshow`、`matshow` 或 `pcolormesh`）；为了显示而缩放（除以最大值，
+    或拉伸到 0..1）也可以。保存到 `out_path`。
+
+    返回 `(figure, cls_map, full_map)`：cls_map 形状为 `(grid, grid)`，full_map 形状为 `(tokens, tokens)`。
+
+    English:
+    Plot one head's attention map of one layer and save the figure as a PNG.
+
+    `attentions` as vision_internals() returns them. Take `attentions[layer][0, head]`: the
+    `(tokens, tokens)` map. Draw it in one subplot, and in another the CLS token's row without
+    its own column, reshaped to the patch grid (`(grid, grid)`, grid = sqrt(tokens - 1)): where
+    the CLS token looks in the image. Draw each map as an image of its values (`imshow`,
+    `matshow` or `pcolormesh`); a map rescaled for display (divided by its maximum, or stretched
     to 0..1) is fine. Save to `out_path`.
 
-    Returns (figure, cls_map of shape (grid, grid), full_map of shape (tokens, tokens)).
+    Returns `(figure, cls_map, full_map)`: cls_map of shape `(grid, grid)`, full_map of shape
+    `(tokens, tokens)`.
     """
     raise NotImplementedError("TODO: your code here / 在这里写你的代码")

@@ -298,7 +298,7 @@ def apply_rope(x: torch.Tensor, positions: torch.Tensor, *, theta: float = 10000
 
     返回：
         与 x 形状、dtype 相同的张量。无论 x 的 dtype 是什么，角度 `positions * omega_i` 都要用
-        `torch.float32` 计算：`torch.bfloat16` 只有 8 位有效数字，连 1001 这样的位置都存不准，
+        `torch.float32` 计算：`torch.bfloat16` 只有 8 个有效二进制位，连 1001 这样的位置都存不准，
         位置上千时角度会差出好几个弧度。
 
     English:
@@ -421,10 +421,10 @@ def dpo_loss(policy_chosen_logps: torch.Tensor, policy_rejected_logps: torch.Ten
              beta: float = 0.1) -> torch.Tensor:
     """DPO 损失——DPO 论文公式 (7)：
 
-        L = -对所有偏好对取平均 log sigmoid( beta * (log pi(y_w|x) - log pi_ref(y_w|x))
-                                           - beta * (log pi(y_l|x) - log pi_ref(y_l|x)) )
+        L = -mean log sigmoid( beta * (log pi(y_w|x) - log pi_ref(y_w|x))
+                             - beta * (log pi(y_l|x) - log pi_ref(y_l|x)) )
 
-    y_w 是被选中（更受偏好）的回答，y_l 是被拒绝的回答。
+    其中 mean 表示对所有偏好对取平均；y_w 是被选中（更受偏好）的回答，y_l 是被拒绝的回答。
 
     参数：
         policy_chosen_logps, policy_rejected_logps：`(batch,)`，被训练的策略模型的 log pi(y|x)

@@ -241,8 +241,9 @@ def parse_box(answer: str | None, width: int, height: int) -> tuple[int, int, in
     """把模型的 JSON 回答变成原图上以像素为单位的框。
 
     参数：
-        answer：消息内容，符合 `BOX_SCHEMA` 的 JSON：`{"found": bool, "box_2d": [x_min, y_min, x_max, y_max]}`，
-            坐标归一化到 0..1000（模型可能略微超出 0..1000，也可能给出小数）。
+        answer：消息内容，符合 `BOX_SCHEMA` 的 JSON：
+            `{"found": bool, "box_2d": [x_min, y_min, x_max, y_max]}`，坐标归一化到 0..1000
+            （模型可能略微超出 0..1000，也可能给出小数）。
         width, height：原图的宽和高（像素）。
 
     返回：
@@ -258,9 +259,9 @@ def parse_box(answer: str | None, width: int, height: int) -> tuple[int, int, in
     Turn the model's JSON answer into a box in pixels of the original image.
 
     Args:
-        answer: the message content, JSON following `BOX_SCHEMA`: `{"found": bool, "box_2d": [x_min, y_min, x_max, y_max]}`
-            with coordinates normalised to 0..1000 (a model may answer a little outside
-            0..1000, or with floats).
+        answer: the message content, JSON following `BOX_SCHEMA`:
+            `{"found": bool, "box_2d": [x_min, y_min, x_max, y_max]}` with coordinates
+            normalised to 0..1000 (a model may answer a little outside 0..1000, or with floats).
         width, height: the original image's size in pixels.
 
     Returns:

@@ -10,6 +10,10 @@ The suite runs under pytest-xdist (`-n auto --dist loadgroup`, see README). Thre
 - A session fixture runs once per worker. The two full runs of the checks (solutions, stubs)
   are made once per test session instead: the first worker to need one runs it under a file
   lock in the folder all workers share, the others read what it stored.
+
+Tests that run the checks, a grader, a release, a build or torch ranks in subprocesses carry
+`@pytest.mark.slow` (a module's `pytestmark` where all of its tests do): `pytest -m "not slow"`
+is the fast lane, the pure modules and the plugin (tests/test_plugin.py, through `pytester`).
 """
 import dataclasses
 import json

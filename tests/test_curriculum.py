@@ -73,6 +73,7 @@ def test_language_follows_option_then_environment_then_locale(monkeypatch):
         curriculum.detect_lang("fr")
 
 
+@pytest.mark.slow
 def test_checks_and_items_link_both_ways(tmp_path):
     cur = curriculum.load()
     checks = collect_manifest(tmp_path / "manifest.json")

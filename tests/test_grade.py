@@ -16,29 +16,35 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core.project import Project
-from dlgrade.grading import gradebook, intake
+from dlgrade.grading import gradebook, intake, policy
 from dlgrade.grading import sandbox as isolation
+from dlgrade.grading.class_grader import Grade, grade_checks, learner_results, score
+from dlgrade.grading.watched_run import RunOutcome
 
 EXERCISES_DIR = Project.locate().exercises
 REPO_ROOT = Project.locate().root
 SOLUTIONS_DIR = Project.locate().solutions
 
 # One module fixture serves every test here: keep them on one xdist worker.
-pytestmark = pytest.mark.xdist_group("grade")
+pytestmark = [pytest.mark.xdist_group("grade"), pytest.mark.slow]
 
 FILE = "ex3_openai.py"
 SOLUTION = (SOLUTIONS_DIR / FILE).read_text()
 STUB = (EXERCISES_DIR / FILE).read_text()
 HOSTILE = Path(__file__).parent / "hostile"
 CAP_S = 8
-CHECKS = ["--checks", "checks/test_ex3.py", "--check-time-cap", str(CAP_S)]
+MEMORY_GIB = 2  # tests/hostile/hogs_resources.py takes its share of this
+TIME_LIMIT_S = 300
+CHECKS = ["--checks", "checks/test_ex3.py", "--check-time-cap", str(CAP_S), "--memory-limit", str(MEMORY_GIB)]
 # Checks (node ID substrings) that call a function, for the submissions that break it.
 CALLS = {"complete_text": ["test_text_generation_chat_completions", "test_rate_limit_is_retried", "[complete_text-"],
          "respond_text": ["test_text_generation_responses_api", "[respond_text-"],
@@ -119,21 +125,48 @@ def classic_submissions(listener: Listener) -> dict[str, tuple[str, list[str]]]:
     }
 
 
+FLAGS = ("NEEDS_PROCESS_CAP", "NEEDS_CGROUPS", "HIDDEN_RUN")
+
+
 def hostile_fragment(path: Path) -> dict:
-    """BASE, EXPECT and the source of a tests/hostile/ file."""
-    values: dict = {"NEEDS_PROCESS_CAP": False}
+    """BASE, EXPECT, the flags and the source of a tests/hostile/ file."""
+    values: dict = dict.fromkeys(FLAGS, False)
     exec(compile("\n".join(line for line in path.read_text().splitlines()
-                           if line.startswith(("BASE =", "EXPECT =", "NEEDS_PROCESS_CAP ="))), str(path), "exec"),
+                           if line.startswith(("BASE =", "EXPECT =", *(f"{f} =" for f in FLAGS)))), str(path), "exec"),
          values)
     return {"base": values["BASE"], "expect": values["EXPECT"], "source": path.read_text(),
-            "needs_process_cap": values["NEEDS_PROCESS_CAP"]}
+            **{flag.lower(): values[flag] for flag in FLAGS}}
+
+
+def cgroups_missing() -> list[str]:
+    """The per-sandbox cgroups this grader cannot make here."""
+    cap = isolation.ResourceCap(isolation.Limits())
+    missing = cap.missing
+    cap.close()
+    return missing
 
 
 def process_cap_holds() -> bool:
     """RLIMIT_NPROC holds for a grader that is not root; for root, only a pids cgroup caps processes."""
-    cap = isolation.ProcessCap(1)
-    cap.close()
-    return os.geteuid() != 0 or cap.path is not None
+    return os.geteuid() != 0 or "pids" not in cgroups_missing()
+
+
+def hostile_source(path: Path, fragment: dict, placeholders: dict[str, str]) -> str:
+    source = (SOLUTION if fragment["base"] == "solution" else STUB) + "\n" + fragment["source"]
+    for key, value in placeholders.items():
+        source = source.replace(key, value)
+    return source
+
+
+def expected_loss(expect) -> list[str] | str:
+    return "tampered" if expect == "tampered" else [] if expect == "full" else ALL if expect == 0 \
+        else CALLS[expect.removeprefix("without ")]
+
+
+def leftover_cgroups(pid: int) -> list[str]:
+    """The cgroups a grader of process id `pid` made that are still there."""
+    parents = {Path("/sys/fs/cgroup")} | {p for c in ("pids", "memory", "cpu") for p in isolation._cgroup_parents(c)}
+    return [str(p) for parent in parents for p in parent.glob(f"dlgrade-{pid}-*")]
 
 
 def write_submission(folder: Path, source: str) -> None:
@@ -187,19 +220,18 @@ def graded(tmp_path_factory):
     for name, (source, lost) in classic_submissions(tcp).items():
         write_submission(root / name, source)
         expected[name] = lost
+    env = {**private_tmp(tmp_path_factory), "OPENAI_API_KEY": SECRET, "DLGRADE_TEST_SECRET": SECRET}
+    placeholders = {"__OUT__": str(out), "__REPO__": str(REPO_ROOT), "__TMPDIR__": env["TMPDIR"],
+                    "__OTHER__": str(root / "perfect" / "exercises" / FILE), "__SENTINEL__": str(sentinels[0]),
+                    "__CHECKS_SENTINEL__": str(sentinels[1]), "__SOCKET__": str(root / "grader.sock")}
+    missing = cgroups_missing()
     for path in sorted(HOSTILE.glob("*.py")):
         fragment = hostile_fragment(path)
-        if fragment["needs_process_cap"] and not process_cap_holds():
+        if (fragment["needs_process_cap"] and not process_cap_holds()) or fragment["hidden_run"] \
+                or (fragment["needs_cgroups"] and missing):
             continue
-        source = (SOLUTION if fragment["base"] == "solution" else STUB) + "\n" + fragment["source"]
-        source = (source.replace("__OUT__", str(out)).replace("__REPO__", str(REPO_ROOT))
-                  .replace("__OTHER__", str(root / "perfect" / "exercises" / FILE))
-                  .replace("__SENTINEL__", str(sentinels[0]))
-                  .replace("__CHECKS_SENTINEL__", str(sentinels[1])).replace("__SOCKET__", str(root / "grader.sock")))
-        write_submission(root / path.stem, source)
-        expect = fragment["expect"]
-        expected[path.stem] = ("tampered" if expect == "tampered" else [] if expect == "full" else ALL
-                               if expect == 0 else CALLS[expect.removeprefix("without ")])
+        write_submission(root / path.stem, hostile_source(path, fragment, placeholders))
+        expected[path.stem] = expected_loss(fragment["expect"])
     # a rigged dlgrade package and conftest.py beside the exercise files: never taken
     (root / "leaks_secrets" / "exercises" / "dlgrade").mkdir()
     (root / "leaks_secrets" / "exercises" / "dlgrade" / "__init__.py").write_text("raise SystemExit('hijacked')\n")
@@ -225,20 +257,20 @@ def graded(tmp_path_factory):
     expected["alice"], expected["alice.zip"] = ALL, []
     submissions = [p for p in sorted(root.iterdir()) if p.name not in ("grades", "zipped", "grader.sock")]
     before = {"class": digests(root), "sentinels": [s.read_bytes() for s in sentinels]}
-    env = {**private_tmp(tmp_path_factory), "OPENAI_API_KEY": SECRET, "DLGRADE_TEST_SECRET": SECRET}
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", *map(str, submissions), *CHECKS,
-                               "--out", str(out), "--jobs", "2", "--time-limit", "300"],
-                              cwd=REPO_ROOT, capture_output=True, timeout=900,
-                              env=env)
+        grader = subprocess.Popen([sys.executable, "-m", "dlgrade", "grade", *map(str, submissions), *CHECKS,
+                                   "--out", str(out), "--jobs", "2", "--time-limit", str(TIME_LIMIT_S)],
+                                  cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        proc = subprocess.CompletedProcess(grader.args, 0, *grader.communicate(timeout=900))
+        proc.returncode = grader.returncode
         wall_s = time.monotonic() - started
         assert proc.returncode == 0, proc.stderr[-3000:]
         outputs_at_end = digests(out)
         time.sleep(5)  # the daemon's moment
         yield {"out": out, "root": root, "wall_s": wall_s, "proc": proc, "expected": expected, "before": before,
                "sentinels": sentinels, "outputs_at_end": outputs_at_end, "tcp": tcp, "unix": unix,
-               "env": env}
+               "env": env, "cgroups_missing": missing, "pid": grader.pid}
     finally:
         for sentinel in sentinels:
             sentinel.unlink()
@@ -303,6 +335,8 @@ def test_failures_say_why(graded):
     assert "exited with code 0 before finishing" in outputs["os_exit"]
     assert "network access is disabled" in outputs["opens_socket"]
     assert "stopped by the grader" in outputs["starves"]
+    skipped = json.loads((out / "skips_checks" / "results.json").read_text())["tests"]
+    assert any("skipped while grading" in t["output"] and t["score"] == 0 < t["max_score"] for t in skipped)
 
 
 def test_junit_holds_every_check_the_grader_accepted_over_restarts(graded):
@@ -313,7 +347,8 @@ def test_junit_holds_every_check_the_grader_accepted_over_restarts(graded):
     cases = ET.parse(out / "os_exit" / "junit.xml").getroot().findall("testcase")
     assert len(cases) == len(tests) == len(json.loads((out / "perfect" / "results.json").read_text())["tests"])
     failures = [c.find("failure").get("message") for c in cases if c.find("failure") is not None]
-    assert len(failures) == len(CALLS["complete_text"]) and all("os._exit" in f for f in failures)
+    calls = [t for t in tests if any(s in t["extra_data"]["nodeid"] for s in CALLS["complete_text"])]
+    assert len(failures) == len(calls) > 0 and all("os._exit" in f for f in failures)
 
 
 def test_nothing_outside_the_submission_changed(graded):
@@ -349,10 +384,50 @@ def test_no_graded_process_reaches_the_network_or_a_host_socket(graded):
 
 def test_the_run_leaves_nothing_running_or_on_disk(graded):
     out, root = graded["out"], graded["root"]
-    assert graded["wall_s"] < 600
+    assert graded["wall_s"] < 900
     assert (out / "prints_100mb" / "log.txt").stat().st_size <= 1_000_000
     assert not our_processes([b"/grading/", str(root).encode(), b"sleep\x00600"])
     assert leftovers(graded["env"]) == []
+    assert leftover_cgroups(graded["pid"]) == []
+
+
+def strict_json(path: Path) -> dict:
+    """The file as JSON the strict way: UTF-8 without lone surrogates, no NaN or Infinity."""
+    def no_constant(name):
+        raise ValueError(f"{path}: {name} is not JSON")
+
+    text = path.read_bytes().decode("utf-8")
+    text.encode("utf-8")
+    return json.loads(text, parse_constant=no_constant)
+
+
+def test_every_output_is_valid_whatever_a_submission_wrote(graded):
+    import xml.etree.ElementTree as ET
+
+    out = graded["out"]
+    book = rows(out)  # CSV, UTF-8
+    for name in book:
+        strict_json(out / name / "results.json")
+        ET.parse(out / name / "junit.xml")
+    strict_json(out / ".dlgrade-ledger.json")
+    corrupt = strict_json(out / "corrupts_outputs" / "results.json")
+    assert any("lone \\ud800 surrogate" in t["output"] for t in corrupt["tests"])  # escaped, kept readable
+
+
+def test_the_grader_reads_nothing_the_run_left_behind(graded):
+    out = graded["out"]
+    data = strict_json(out / "follows_scratch_files" / "results.json")
+    assert data["execution_time"] < TIME_LIMIT_S + 30  # the FIFO held nothing
+    assert float(rows(out)["follows_scratch_files"]["total"]) == 0
+
+
+def test_limits_hold_per_submission_or_the_notes_say_which_do_not(graded):
+    book = rows(graded["out"])
+    missing = graded["cgroups_missing"]
+    for name in ("perfect", "stub"):
+        assert ("limits:" in book[name]["notes"]) == bool(missing), book[name]["notes"]
+    if not missing:
+        assert "hogs_resources" in book  # graded, and full marks (test_every_row_is_present_and_right)
 
 
 def test_resume_trusts_only_what_the_grader_wrote(graded):
@@ -369,7 +444,7 @@ def test_resume_trusts_only_what_the_grader_wrote(graded):
     assert float(rows(out)["stub"]["total"]) == 0
 
 
-def test_hidden_checks_are_graded_as_hidden_and_invisible_to_visible_runs(graded, tmp_path):
+def test_hidden_checks_are_graded_as_hidden_and_say_nothing_else_to_learners(graded, tmp_path):
     root = graded["root"]
     hidden = tmp_path / "hidden"
     hidden.mkdir()
@@ -377,10 +452,12 @@ def test_hidden_checks_are_graded_as_hidden_and_invisible_to_visible_runs(graded
         "import pytest\n\n\n@pytest.mark.item('ex3.3')\ndef test_box_of_a_tiny_image(target):\n"
         "    ex3 = target.module('ex3_openai.py')\n"
         "    assert ex3.parse_box('{\"found\": true, \"box_2d\": [0, 0, 1000, 1000]}', 8, 6) == (0, 0, 8, 6)\n")
+    path = HOSTILE / "hidden_exit_code.py"
+    write_submission(tmp_path / "hidden_exit_code", hostile_source(path, hostile_fragment(path), {}))
     out = tmp_path / "grades"
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), str(root / "leaks_secrets"),
-                           *CHECKS, "--hidden", str(hidden), "--out", str(out), "--jobs", "2"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+                           str(tmp_path / "hidden_exit_code"), *CHECKS, "--hidden", str(hidden), "--out", str(out),
+                           "--jobs", "2"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     tests = json.loads((out / "perfect" / "results.json").read_text())["tests"]
     hidden_tests = [t for t in tests if t["visibility"] == "hidden"]
@@ -388,6 +465,14 @@ def test_hidden_checks_are_graded_as_hidden_and_invisible_to_visible_runs(graded
     leaked = json.loads((out / "leaks_secrets" / "results.json").read_text())["tests"]
     visible_output = " ".join(t["output"] for t in leaked if t["visibility"] == "visible")
     assert "hidden=[]" in visible_output and "secret_name" not in visible_output
+    # the run that exits with a byte of the hidden file's name: the learner sees failed, nothing more
+    talker = json.loads((out / "hidden_exit_code" / "results.json").read_text())
+    code = str(ord("t"))
+    assert code not in talker["output"] and "exited" not in talker["output"]
+    for test in talker["tests"]:
+        if test["visibility"] == "hidden":
+            assert test["status"] == "failed" and test["output"] == "" and test["extra_data"]["duration_s"] == 0
+    assert f"code {code}" in rows(out)["hidden_exit_code"]["notes"]  # the instructor's gradebook says it
 
 
 def test_sigterm_kills_everything_and_keeps_finished_rows(graded, tmp_path, tmp_path_factory):
@@ -405,7 +490,7 @@ def test_sigterm_kills_everything_and_keeps_finished_rows(graded, tmp_path, tmp_
             break
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    assert proc.wait(timeout=10) == 128 + signal.SIGTERM
     assert sorted(rows(out)) == ["stub"]
     assert not our_processes([b"/grading/", str(tmp_path).encode()])
     assert leftovers(env) == []
@@ -417,7 +502,7 @@ def test_refuses_without_a_sandbox_unless_told(graded, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), *CHECKS,
                            "--out", str(tmp_path / "a")], cwd=REPO_ROOT, capture_output=True, text=True, env=env)
     assert proc.returncode == 2 and "refusing to grade without a sandbox" in proc.stderr
-    assert "bwrap" in proc.stderr and not (tmp_path / "a" / "gradebook.csv").exists()
+    assert "`bwrap` is not installed" in proc.stderr and not (tmp_path / "a" / "gradebook.csv").exists()
     proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(root / "perfect"), *CHECKS, "--no-sandbox",
                            "--out", str(tmp_path / "b")], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -444,7 +529,7 @@ def test_snapshot_takes_regular_exercise_files_only(tmp_path):
     (sub / "exercises" / "checkpoints" / "deep").mkdir(parents=True)
     (sub / "exercises" / "checkpoints" / "deep" / "model.pt").write_bytes(b"\0weights")
     (sub / "exercises" / "checkpoints" / "root").symlink_to("/")
-    [snap] = intake.copy_submissions([sub], tmp_path / "snap")
+    [snap] = intake.copy_submissions([sub], tmp_path / "snap", EXERCISES_DIR)
     files = sorted(str(p.relative_to(snap.folder)) for p in snap.folder.rglob("*") if p.is_file())
     assert files == ["checkpoints/deep/model.pt", FILE]
     assert any("ex2_llm.py is a symlink" in n for n in snap.notes)
@@ -459,7 +544,7 @@ def test_snapshot_of_a_zip_skips_escapes_and_links(tmp_path):
         link = zipfile.ZipInfo("bob/exercises/ex2_llm.py")
         link.external_attr = (0o120777 << 16)
         z.writestr(link, "/work/main/solutions/ex2_llm.py")
-    [snap] = intake.copy_submissions([archive], tmp_path / "snap")
+    [snap] = intake.copy_submissions([archive], tmp_path / "snap", EXERCISES_DIR)
     assert snap.name == "bob" and (snap.folder / FILE).read_text() == "x = 1\n"
     assert not (snap.folder / "ex2_llm.py").exists() and not (tmp_path / "evil.py").exists()
     assert any("symlink in the zip" in n for n in snap.notes)
@@ -472,7 +557,7 @@ def test_names_keep_every_byte_and_never_merge(tmp_path):
         write_submission(path, "x = 1\n")
     with zipfile.ZipFile(paths[3], "w") as z:
         z.writestr(FILE, "x = 2\n")
-    snaps = intake.copy_submissions(paths, tmp_path / "snap")
+    snaps = intake.copy_submissions(paths, tmp_path / "snap", EXERCISES_DIR)
     assert [s.name for s in snaps] == ["caf\\xe9", "alice", "alice~2", "alice.zip"]
     assert (snaps[3].folder / FILE).read_text() == "x = 2\n"
 
@@ -482,70 +567,185 @@ def test_gradebook_cells_that_look_like_formulas_are_text():
         ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "alice", ""]
 
 
-# -- the grader's bookkeeping over runs, with the runs replaced by scripted outcomes ---------
+# -- the grader's rules (dlgrade/grading/policy.py) and its bookkeeping over scripted runs ----
 
-def scripted_grader(tmp_path, outcomes: list) -> tuple[object, list]:
-    """A Grader over ten collected checks whose runs return `outcomes` in turn (a function of the pending checks)."""
-    from dlgrade.grading import grader as grade
-    from dlgrade.grading import sandbox as isolation
-
-    settings = grade.Settings(out=tmp_path, checks=["checks"], hidden=None, time_limit_s=60, sandbox=True,
-                              limits=isolation.Limits())
-    grader = grade.Grader(settings, tmp_path)
-    grader.collected["visible"] = {f"checks/test_x.py::test_{i}": {"item": "ex3.1", "weight": 1.0, "time_limit": 5}
-                                   for i in range(10)}
-    calls = []
-
-    def run_once(sub, visibility, pending, deadline, log):
-        calls.append(list(pending))
-        return outcomes[min(len(calls), len(outcomes)) - 1](list(pending))
-
-    grader._run_once = run_once
-    return grader, calls
+COLLECTED = {f"checks/test_x.py::test_{i}": policy.CheckMeta("ex3.1", 1.0, 5) for i in range(10)}
 
 
 def outcome(code, results=(), canary="failed", current=None, overrun=None):
-    from dlgrade.core.results import CheckResult
-    from dlgrade.grading.grader import RunOutcome
+    return RunOutcome(code, [policy.Reported(n, s, "", 0.0) for n, s in results], canary, current, overrun)
 
-    return RunOutcome(code, [CheckResult(nodeid=n, item="ex9.9", status=s, weight=99.0) for n, s in results],
-                      canary, current, overrun)
+
+def scripted(tmp_path, outcomes: list, collected=COLLECTED) -> tuple[Grade, list]:
+    """grade_checks over `collected`, its runs returning `outcomes` in turn (each a function of the pending checks)."""
+    grade, calls = Grade("x"), []
+
+    def run_once(pending):
+        calls.append(list(pending))
+        return outcomes[min(len(calls), len(outcomes)) - 1](list(pending))
+
+    grade_checks(collected, "visible", run_once, grade)
+    return grade, calls
 
 
 def test_when_restarts_run_out_the_rest_fail_with_the_reason(tmp_path):
-    from dlgrade.grading import grader as grade
-
     # every run dies by a signal in its first check
-    grader, calls = scripted_grader(tmp_path, [lambda p: outcome(-11, canary=None, current=p[0])])
-    result = grade.Grade("x")
-    grader._grade_checks(None, "visible", 0, None, result)
-    assert len(calls) == grade.MAX_RESTARTS + 1
+    result, calls = scripted(tmp_path, [lambda p: outcome(-11, canary=None, current=p[0])])
+    assert len(calls) == policy.MAX_RESTARTS + 1
     outputs = [r.output for r in result.results]
     assert len(outputs) == 10 and all(r.status == "failed" for r in result.results)
     assert sum("killed by signal 11" in o and "while running this check" in o for o in outputs) == 6
     assert sum(o.startswith("not run: the grader restarted the checks 5 times") for o in outputs) == 4
-    assert result.notes[-1] == "4 checks not run: restarts ran out" and result.status == grade.GRADED
+    assert result.notes[-1] == "4 checks not run: restarts ran out" and result.status == policy.GRADED
 
 
 def test_results_the_grader_did_not_ask_for_are_ignored(tmp_path):
-    from dlgrade.grading import grader as grade
-
-    grader, _ = scripted_grader(tmp_path, [lambda p: outcome(1, [(n, "passed") for n in p]
-                                                             + [("checks/test_x.py::test_free", "passed")])])
-    result = grade.Grade("x")
-    grader._grade_checks(None, "visible", 0, None, result)
-    assert sorted(r.nodeid for r in result.results) == sorted(grader.collected["visible"])
+    result, _ = scripted(tmp_path, [lambda p: outcome(1, [(n, "passed") for n in p]
+                                                      + [("checks/test_x.py::test_free", "passed")])])
+    assert sorted(r.nodeid for r in result.results) == sorted(COLLECTED)
     assert {(r.item, r.weight) for r in result.results} == {("ex3.1", 1.0)}  # the grader's, not the run's
 
 
 @pytest.mark.parametrize("run", [
     lambda p: outcome(1, [(n, "passed") for n in p], canary="passed"),  # pytest patched: the canary passes
-    lambda p: outcome(0, [(n, "passed") for n in p], canary=None),  # a results file without the canary
-], ids=["canary-passed", "canary-missing"])
+    lambda p: outcome(0, [(n, "passed") for n in p], canary=None),  # results without the canary
+    lambda p: outcome(3, [(n, "passed") for n in p], canary=None),  # ... whatever the exit code
+    lambda p: outcome(None, [(n, "passed") for n in p], canary=None, current=p[-1]),  # ... even killed
+], ids=["canary-passed", "canary-missing", "canary-missing-exit-3", "canary-missing-killed"])
 def test_a_canary_that_does_not_fail_marks_the_row_tampered(tmp_path, run):
-    from dlgrade.grading import grader as grade
+    result, _ = scripted(tmp_path, [run])
+    assert result.status == policy.TAMPERED and "tampered" in result.notes[0]
 
-    grader, _ = scripted_grader(tmp_path, [run])
-    result = grade.Grade("x")
-    grader._grade_checks(None, "visible", 0, None, result)
-    assert result.status == grade.TAMPERED and "tampered" in result.notes[0]
+
+def test_a_crash_before_the_end_is_not_tampering():
+    facts = policy.RunFacts(code=-11, pending=["a", "b"], remaining=["b"], canary=None, current="b")
+    judgement = policy.judge_run(facts)
+    assert judgement.tampered is None and not judgement.finished and judgement.blamed == "b"
+
+
+def test_a_check_that_did_not_pass_scores_zero_unless_optional(tmp_path):
+    collected = {"checks/test_x.py::test_a": policy.CheckMeta("ex3.1"),
+                 "checks/test_x.py::test_b": policy.CheckMeta("ex3.1"),
+                 "checks/test_x.py::test_real": policy.CheckMeta("ex3.1", optional=True)}
+    statuses = {"checks/test_x.py::test_a": "passed", "checks/test_x.py::test_b": "skipped",
+                "checks/test_x.py::test_real": "skipped"}
+    result, _ = scripted(tmp_path, [lambda p: outcome(0, [(n, statuses[n]) for n in p])], collected)
+    score(result, curriculum_mod.load())
+    by_id = {r.nodeid.split("::")[1]: r for r in result.results}
+    points = curriculum_mod.load().item("ex3.1").points
+    assert by_id["test_b"].status == "failed" and by_id["test_b"].score == 0
+    assert by_id["test_b"].max_score == by_id["test_a"].max_score == points / 2  # not moved to test_a
+    assert by_id["test_real"].max_score == 0 and result.score == points / 2
+    assert policy.graded_status("skipped", optional=False) == "failed"
+    assert policy.graded_status("not_started", optional=False) == "not_started"
+
+
+def test_hidden_runs_keep_their_notes_from_the_learner(tmp_path):
+    grade = Grade("x")
+    grade_checks(COLLECTED, "hidden", lambda p: outcome(98, canary=None, current=next(iter(p))), grade)
+    assert grade.notes == [] and any("code 98" in n for n in grade.staff_notes)
+    for result in grade.results:
+        result.duration = 1.5
+    data = learner_results(grade, curriculum_mod.load(), "en")
+    assert all(t["output"] == "" and t["extra_data"]["duration_s"] == 0 for t in data["tests"])
+    assert "98" not in data["output"]
+
+
+HOSTILE_STRINGS = ["lone \ud800 surrogate", "nul \x00 esc \x1b[31m vt \x0b ff \x0c", "]]> </failure> & <x>",
+                   "\ufffe\uffff", "=cmd|' /C calc'!A0", "tab\tnewline\nok", "中文 ok"]
+
+
+def test_accepted_text_and_numbers_are_safe_for_every_format():
+    pending = {f"n{i}": policy.CheckMeta("ex3.1") for i in range(len(HOSTILE_STRINGS))}
+    reported = [policy.Reported(f"n{i}", "failed", text, value)
+                for i, (text, value) in enumerate(zip(HOSTILE_STRINGS, [float("nan"), float("inf"), -1.0, "x", None,
+                                                                        True, 2.5], strict=True))]
+    accepted = policy.accept(reported, pending, set())
+    assert [a.duration for a in accepted] == [0, 0, 0, 0, 0, 0, 2.5]
+    for a in accepted:
+        a.output.encode("utf-8")
+        assert not any(c in a.output for c in "\x00\x1b\x0b\x0c\ufffe\uffff\ud800")
+    assert accepted[-2].output == "tab\tnewline\nok" and accepted[-1].output == "中文 ok"
+    assert policy.accept([policy.Reported("n0", "bogus"), policy.Reported(["n0"], "passed")], pending, set()) == []
+
+
+def test_junit_is_valid_xml_with_hostile_strings(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from dlgrade.core.results import CheckResult
+
+    results = [CheckResult(f"checks/{s}.py::test_{s}", s, status, s, duration=float("nan"))
+               for s in HOSTILE_STRINGS for status in ("failed", "skipped", "passed")]
+    gradebook.write_junit(results, tmp_path / "junit.xml")
+    cases = ET.parse(tmp_path / "junit.xml").getroot().findall("testcase")
+    assert len(cases) == len(results) and {c.get("time") for c in cases} == {"0.000"}
+
+
+def test_json_outputs_are_valid_with_hostile_strings(tmp_path):
+    data = policy.json_safe({"output": HOSTILE_STRINGS, "score": float("nan"), "n": [float("-inf"), 1, True, None],
+                             HOSTILE_STRINGS[0]: {"nested": HOSTILE_STRINGS}})
+    gradebook.save_ledger(tmp_path, data)
+    from dlgrade.core.results import write_json_atomic
+
+    write_json_atomic(tmp_path / "results.json", data)
+    for path in (tmp_path / gradebook.LEDGER, tmp_path / "results.json"):
+        loaded = strict_json(path)
+        assert loaded["score"] == 0.0 and loaded["n"] == [0.0, 1, True, None]
+
+
+def test_gradebook_csv_is_valid_with_hostile_strings(tmp_path):
+    rows_in = [{"submission": s, "items": {"ex3.1": float("nan")}, "total": 0, "max_total": 1, "status": "graded",
+                "sandboxed": "yes", "review": s, "notes": s} for s in HOSTILE_STRINGS]
+    gradebook.write_gradebook(rows_in, ["ex3.1"], tmp_path / "gradebook.csv")
+    text = (tmp_path / "gradebook.csv").read_bytes().decode("utf-8")
+    assert "\x00" not in text and "\ud800" not in text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    with (tmp_path / "gradebook.csv").open(encoding="utf-8", newline="") as f:
+        read = list(csv.DictReader(f))
+    assert len(read) == len(HOSTILE_STRINGS) and all(not r["notes"].startswith("=") for r in read)
+
+
+# -- the sandbox itself ------------------------------------------------------------------------
+
+def sandboxed_python(tmp_path, code: str, mounts=()) -> subprocess.CompletedProcess:
+    layout = isolation.python_layout()
+    launch = isolation.sandbox_launch([layout.executable, "-P", "-c", code], mounts=list(mounts),
+                                      env={"PATH": "/usr/bin:/bin", "PYTHONPATH": layout.pythonpath}, cwd="/tmp",
+                                      etc=isolation.write_etc(tmp_path / "etc"), limits=isolation.Limits())
+    try:
+        return subprocess.run(launch.argv, capture_output=True, text=True, timeout=120, pass_fds=launch.pass_fds)
+    finally:
+        launch.close()
+
+
+@pytest.mark.skipif(not isolation.sandbox_available()[0], reason="no bubblewrap sandbox here")
+def test_the_sandbox_works_from_tmp_and_shows_no_host_path(tmp_path):
+    assert str(tmp_path).startswith(tempfile.gettempdir())  # a checkout under /tmp, as in the issue
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.txt").write_text("seen")
+    code = ("import os, sys, dlgrade\n"
+            "print(open('/data/x.txt').read(), dlgrade.__file__, sys.executable)\n"
+            "for pid in os.listdir('/proc'):\n"
+            "    if pid.isdigit():\n"
+            "        print(open(f'/proc/{pid}/cmdline', 'rb').read().replace(b'\\0', b' ').decode())\n")
+    proc = sandboxed_python(tmp_path, code, [isolation.Mount(tmp_path / "data", "/data")])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("seen /opt/dlgrade/lib/dlgrade/__init__.py /opt/dlgrade/")
+    assert str(tmp_path) not in proc.stdout and str(REPO_ROOT) not in proc.stdout
+
+
+@pytest.mark.skipif("cpu" in cgroups_missing(), reason="no CPU cgroup can be made here")
+def test_a_sandbox_gets_a_cpu_quota_and_a_memory_cgroup():
+    cap = isolation.ResourceCap(isolation.Limits(cpus=1.5, memory_bytes=isolation.GiB))
+    try:
+        cpu = cap.paths["cpu"]
+        quota = (cpu / "cpu.cfs_quota_us").read_text() if (cpu / "cpu.cfs_quota_us").exists() \
+            else (cpu / "cpu.max").read_text().split()[0]
+        assert int(quota) == 150_000
+        if "memory" in cap.paths:
+            memory = cap.paths["memory"]
+            limit = memory / ("memory.limit_in_bytes" if (memory / "memory.limit_in_bytes").exists() else "memory.max")
+            assert int(limit.read_text()) == isolation.GiB
+        made = list(cap.paths.values())
+    finally:
+        cap.close()
+    assert made and not any(p.exists() for p in made)

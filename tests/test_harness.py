@@ -69,6 +69,7 @@ def test_target_import_errors_are_one_line(tmp_path, code, expected):
     assert expected in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.slow
 def test_target_raising_at_import_is_graded_as_failed(tmp_path):
     run, test = synthetic_run(tmp_path, "raise ValueError('bad import')\n")
     assert test["extra_data"]["dlgrade_status"] == "failed"
@@ -79,12 +80,14 @@ def test_target_raising_at_import_is_graded_as_failed(tmp_path):
 # ---------------------------------------------------------------- outcomes and feedback
 
 
+@pytest.mark.slow
 def test_not_implemented_is_not_started(tmp_path):
     run, test = synthetic_run(tmp_path, "def answer():\n    raise NotImplementedError\n")
     assert test["extra_data"]["dlgrade_status"] == "not_started"
     assert "not started" in run.output and "Traceback" not in run.output
 
 
+@pytest.mark.slow
 def test_failure_is_a_few_lines_with_the_hint(tmp_path):
     run, test = synthetic_run(tmp_path, "def answer():\n    return 41\n")
     assert test["extra_data"]["dlgrade_status"] == "failed"
@@ -102,6 +105,7 @@ def test_answer_again(target):
 '''
 
 
+@pytest.mark.slow
 def test_an_items_hint_is_printed_once_and_the_output_ends_with_the_next_step(tmp_path):
     (tmp_path / "checks").mkdir()
     (tmp_path / "checks" / "test_synthetic.py").write_text(textwrap.dedent(TWO_CHECKS_OF_ONE_ITEM))
@@ -116,6 +120,7 @@ def test_an_items_hint_is_printed_once_and_the_output_ends_with_the_next_step(tm
     assert "FAILED checks/" not in run.output  # the failure blocks say it; no second list pushes the next step up
 
 
+@pytest.mark.slow
 def test_a_stub_run_is_one_line_per_item_and_exits_0(stubs_run):
     assert stubs_run.returncode == 0, stubs_run.output[-3000:]
     lines = stubs_run.output.splitlines()
@@ -127,11 +132,13 @@ def test_a_stub_run_is_one_line_per_item_and_exits_0(stubs_run):
     assert lines[-1].strip().startswith(f"{msg('rerun', 'zh')}: pytest checks/"), lines[-5:]
 
 
+@pytest.mark.slow
 def test_verbose_shows_the_full_traceback(tmp_path):
     run, _ = synthetic_run(tmp_path, "def answer():\n    return 41\n", SYNTHETIC_CHECKS, "-vv")
     assert "def test_answer(target):" in run.output
 
 
+@pytest.mark.slow
 def test_hanging_check_times_out_with_a_clear_message(tmp_path):
     run, test = synthetic_run(tmp_path, "def answer():\n    while True:\n        pass\n")
     assert test["extra_data"]["dlgrade_status"] == "failed"
@@ -139,6 +146,7 @@ def test_hanging_check_times_out_with_a_clear_message(tmp_path):
     assert run.wall_s < 60
 
 
+@pytest.mark.slow
 def test_swallowing_exceptions_cannot_hide_a_timeout(tmp_path):
     code = """
         def answer():
@@ -153,17 +161,20 @@ def test_swallowing_exceptions_cannot_hide_a_timeout(tmp_path):
     assert "time limit" in test["output"]
 
 
+@pytest.mark.slow
 def test_megabytes_of_output_are_cut(tmp_path):
     run, test = synthetic_run(tmp_path, "def answer():\n    print('x' * 2_000_000)\n    return 0\n")
     assert test["extra_data"]["dlgrade_status"] == "failed"
     assert len(run.output) < 20_000 and "characters cut" in run.output
 
 
+@pytest.mark.slow
 def test_learner_cannot_skip_a_check(tmp_path):
     _, test = synthetic_run(tmp_path, "import pytest\ndef answer():\n    pytest.skip('later')\n")
     assert test["extra_data"]["dlgrade_status"] == "failed" and test["score"] == 0
 
 
+@pytest.mark.slow
 def test_learner_cannot_import_the_solutions(tmp_path):
     # The repository is on sys.path, as it is for `pytest checks/...` run from its root.
     checks = SYNTHETIC_CHECKS.replace("import pytest", f"import pytest, sys\nsys.path.insert(0, {str(REPO_ROOT)!r})")
@@ -172,6 +183,7 @@ def test_learner_cannot_import_the_solutions(tmp_path):
     assert "not allowed" in test["output"]
 
 
+@pytest.mark.slow
 def test_item_option_selects_checks_and_exercise_marker_works():
     for selector in (["--item", "ex3.2"], ["-m", "ex3 and not ex2"]):
         proc = subprocess.run([sys.executable, "-m", "pytest", "checks", "--collect-only", "-q", *selector],
@@ -185,6 +197,7 @@ def test_item_option_selects_checks_and_exercise_marker_works():
 # ---------------------------------------------------------------- results schema
 
 
+@pytest.mark.slow
 def test_results_json_follows_the_gradescope_schema(solutions_run, stubs_run):
     for run in (solutions_run, stubs_run):
         data = run.results
@@ -199,6 +212,7 @@ def test_results_json_follows_the_gradescope_schema(solutions_run, stubs_run):
     assert solutions_run.results["score"] == pytest.approx(solutions_run.results["max_score"])
 
 
+@pytest.mark.slow
 def test_junitxml_still_works(tmp_path):
     xml = tmp_path / "junit.xml"
     run_checks(tmp_path / "r.json", "checks/test_ex3.py", "--item", "ex3.1", "--junitxml", str(xml))

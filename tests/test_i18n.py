@@ -13,7 +13,7 @@ from dlgrade.core.project import Project
 CHECKS_DIR = Project.locate().checks
 REPO_ROOT = Project.locate().root
 
-HARNESS = sorted((REPO_ROOT / "dlgrade").glob("*.py"))
+HARNESS = sorted((REPO_ROOT / "dlgrade").rglob("*.py"))
 CHECKS = sorted(CHECKS_DIR.glob("*.py"))
 # A few mutants, one or two per exercise, whose checks run in seconds: their failure messages in Chinese.
 ZH_MUTANTS = ["ex1_photo_not_inverted", "ex2_inspect_single_eos_not_listed", "ex3_wrong_model",
@@ -35,7 +35,7 @@ def test_the_catalogue_parses_and_keeps_every_placeholder():
 
 def test_every_string_marked_for_translation_has_chinese():
     missing = i18n.untranslated(HARNESS + CHECKS)
-    assert not missing, "msgids without Chinese (python -m dlgrade.i18n FILE prints them as .po entries):\n" + \
+    assert not missing, "msgids without Chinese (python -m dlgrade.core.i18n FILE prints them as .po entries):\n" + \
         "\n".join(missing)
 
 
@@ -82,7 +82,7 @@ def test_feedback_is_translated_and_shows_the_difference():
     assert "期望 None" in nothing and "得到 3 calls" in described
 
 
-def _untranslated_lines(output: str) -> list[str]:
+def untranslated_lines(output: str) -> list[str]:
     """Lines of a Chinese run that are English prose: neither Chinese, nor code, nor pytest's own.
 
     What the learner's code printed (pytest's "Captured ..." sections) is the learner's, not ours.
@@ -103,10 +103,11 @@ def _untranslated_lines(output: str) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_a_chinese_run_on_the_stubs_has_no_english_prose(stubs_run):
     run = stubs_run  # the session's one run of every check on the stubs is a Chinese run (tests/conftest.py)
     assert run.results.get("tests"), run.output[-3000:]
-    bad = _untranslated_lines(run.output)
+    bad = untranslated_lines(run.output)
     assert not bad, "\n".join(bad[:40])
     outputs = [t["output"] for t in run.results["tests"] if t["output"]]
     assert outputs and all(i18n.has_cjk(o.splitlines()[0]) for o in outputs)
@@ -114,11 +115,12 @@ def test_a_chinese_run_on_the_stubs_has_no_english_prose(stubs_run):
 
 @pytest.mark.parametrize("mutant", [m for m in patches(MUTANTS_DIR, "CATCHES") if m.name in ZH_MUTANTS],
                          ids=lambda m: m.name)
+@pytest.mark.slow
 def test_a_chinese_run_on_a_mutant_has_no_english_prose(mutant, tmp_path):
     submission = patched_solutions(mutant, tmp_path)
     run = run_checks(tmp_path / "results.json", *mutant.checks, "--lang", "zh", target=submission,
                      extra_env={"DLGRADE_LANG": "zh"})
     failed = [t for t in run.results.get("tests", []) if t["extra_data"]["dlgrade_status"] == "failed"]
     assert failed, run.output[-3000:]
-    bad = _untranslated_lines(run.output)
+    bad = untranslated_lines(run.output)
     assert not bad, "\n".join(bad[:40])

@@ -4,19 +4,23 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from html.parser import HTMLParser
+from pathlib import Path
 
+import pytest
 from gradelib import CHECKLIST
 
-from dlgrade.core import curriculum, stubs
+from dlgrade.core import curriculum, i18n, stubs
 from dlgrade.core.project import Project
 from dlgrade.learner import checklist, reset, watch
 
+pytestmark = pytest.mark.slow
 CHECKS_DIR = Project.locate().checks
 EXERCISES_DIR = Project.locate().exercises
 FIXTURES_DIR = Project.locate().fixtures
@@ -24,15 +28,27 @@ REPO_ROOT = Project.locate().root
 SOLUTIONS_DIR = Project.locate().solutions
 
 
+# The console script, as learners run it (.venv/bin/dlgrade).
+DLGRADE = str(Path(sys.executable).with_name("dlgrade"))
+
+
 def dlgrade(*args: str, timeout: float = 600, cwd=REPO_ROOT, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlgrade", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run([DLGRADE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def english_shell() -> dict[str, str]:
+    """An environment whose language is English: no DLGRADE_LANG, an English locale."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DLGRADE_LANG", "LC_ALL", "LC_MESSAGES")}
+    return {**env, "LANG": "C.UTF-8"}
 
 
 def test_hint_in_both_languages():
-    english, chinese = dlgrade("hint", "ex3.2", "--lang", "en").stdout, dlgrade("hint", "ex3.2", "--lang", "zh").stdout
-    assert "exercises/ex3_openai.py" in english and "pytest checks/test_ex3.py --item ex3.2" in english
+    english = dlgrade("hint", "ex3.2", "--lang", "en", env=english_shell()).stdout
+    chinese = dlgrade("hint", "ex3.2", "--lang", "zh", env=english_shell()).stdout
+    assert "exercises/ex3_openai.py" in english and "pytest checks/test_ex3.py --item ex3.2\n" in english
     assert "base64" in english and "提示" in chinese
+    # Chinese came from --lang alone: the command it suggests carries it, or it would answer in English
+    assert "pytest checks/test_ex3.py --item ex3.2 --lang zh" in chinese
     assert dlgrade("hint", "ex9.9").returncode == 2
     whole = dlgrade("hint", "ex3", "--lang", "en")  # an exercise, as `reset ex3` takes one
     assert whole.returncode == 0 and all(f"ex3.{n} " in whole.stdout for n in (1, 2, 3)), whole.stderr
@@ -86,6 +102,7 @@ def test_checklist_init_writes_every_box_cleared(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert checklist.ticked(mine, cur) == set()
     lines = mine.read_text(encoding="utf-8").splitlines()
+    assert "(the original" not in "\n".join(lines) and "author" not in "\n".join(lines)
     located = set(checklist.locate(lines, cur).values())
     assert {i.id for i in cur.items if i.section in ("linux", "ex1", "ex2", "ex3", "ex4")} <= located
     again = dlgrade("checklist", "init", str(mine))
@@ -139,11 +156,17 @@ def test_html_report_is_self_contained_and_complete(tmp_path):
     html = out.read_text(encoding="utf-8")
     page = _Page()
     page.feed(html)
-    # the per-section chart and the progress-over-time chart; no external files
-    assert len(page.images) == 2 and all(src.startswith("data:image/png;base64,") for src in page.images)
+    # no external files and no pictures of text: the bars are HTML, the over-time chart an inline SVG
+    # whose text is text (numbers and dates only), so any browser draws it with its own fonts
+    assert page.images == [] and html.count("<svg") == 1 and "<image" not in html
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert labels and all(re.fullmatch(r"[\d%.:-]+", label.strip()) for label in labels), labels
     text = " ".join(page.text)
     assert all(item.id in text for item in cur.items)
     assert re.search(r"<b>1/\d+</b> graded items passed", html)
+    # the bars count what the tables count: exercise 3's self-assessed week of chatting is not one of its 3
+    assert "33% (1/3)" in text
     assert text.index("ex1.1") < text.index("linux.bash")  # exercises first, self-assessed after
     assert "2026-11-20 09:15" in text  # when the results were recorded, not when the page was made
     assert "word word" in text and "wor…" not in text  # a long message is cut between words
@@ -156,8 +179,9 @@ def test_html_report_in_chinese_has_chinese_labels(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "还没有记录任何结果" in proc.stderr and not (tmp_path / "none.json").exists()  # --cached runs no check
     html = out.read_text(encoding="utf-8")
-    for label in ("学习进度", "评分条目通过", "自评条目完成", "自评", "未开始"):
+    for label in ("学习进度", "评分条目通过", "自评条目完成", "自评", "未开始", "各部分进度"):
         assert label in html, label
+    assert "<img" not in html
 
 
 def test_watch_follows_only_the_items_files():
@@ -184,31 +208,70 @@ def _mini_repository(root):
     (root / "exercises" / "ex3_openai.py").write_text(solved)
 
 
-def test_watch_moves_to_the_next_item_after_a_pass_and_reruns_on_save(tmp_path):
-    _mini_repository(tmp_path)
-    env = {**os.environ, "DLGRADE_ROOT": str(tmp_path), "DLGRADE_LANG": "en"}
-    proc = subprocess.Popen([sys.executable, "-m", "dlgrade", "watch", "--item", "ex3.1", "--interval", "0.2"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+def watch_one_save(root, env: dict[str, str]) -> list[str]:
+    """`dlgrade watch --item ex3.1` until it waits, one save of the exercise file, until it waits again."""
+    proc = subprocess.Popen([DLGRADE, "watch", "--item", "ex3.1", "--interval", "0.2"],
+                            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env=env)
-    lines = []
+    lines: list[str] = []
+    waiting = re.compile(r"waiting for changes|等待")
 
-    def read_until(text: str, count: int) -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and sum(text in line for line in lines) < count:
+    def read_until(count: int) -> None:
+        deadline = time.monotonic() + 240  # bounds a hang only
+        while time.monotonic() < deadline and sum(bool(waiting.search(line)) for line in lines) < count:
             line = proc.stdout.readline()
             if not line:
                 break
             lines.append(line)
     try:
-        read_until("waiting for changes", 1)
-        os.utime(tmp_path / "exercises" / "ex3_openai.py")  # the learner saves the file
-        read_until("waiting for changes", 2)
+        read_until(1)
+        os.utime(root / "exercises" / "ex3_openai.py")  # the learner saves the file
+        read_until(2)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
+    return lines
+
+
+def test_watch_moves_to_the_next_item_after_a_pass_and_reruns_on_save(tmp_path):
+    _mini_repository(tmp_path)
+    lines = watch_one_save(tmp_path, {**os.environ, "DLGRADE_ROOT": str(tmp_path), "DLGRADE_LANG": "en"})
     output = "".join(lines)
     assert "ex3.1 passes — next: ex3.2" in output, output[-3000:]
     # ex3.2 is shown once per run, in one block: after the move, and after the save
-    assert sum(line.startswith("ex3.2 ") for line in lines) == 2, output[-3000:]
+    blocks = [n for n, line in enumerate(lines) if line.startswith("ex3.2 ")]
+    assert len(blocks) == 2, output[-3000:]
+    # the pass stays on screen above the next item's block until the learner saves
+    assert lines[blocks[0] - 2].startswith("ex3.1 passes — next: ex3.2"), output[-3000:]
+    assert not any(line.startswith("ex3.1 passes") for line in lines[blocks[0]:]), output[-3000:]
     assert "not started" in output and "exercises/ex3_openai.py" in output
     assert json.loads((tmp_path / ".dlgrade" / "last-results.json").read_text())["tests"]  # watch records too
+
+
+def test_the_language_set_once_holds_through_the_learner_loop(tmp_path):
+    """A learner who reads only Chinese, in an English shell (no DLGRADE_LANG, English locale), sets the
+    language once; then report, next, hint, watch (one save), the command watch suggests and the
+    Markdown job summary CI writes are all Chinese, and no suggested command needs --lang."""
+    from test_i18n import untranslated_lines
+
+    _mini_repository(tmp_path)
+    env = {**english_shell(), "DLGRADE_ROOT": str(tmp_path), "COLUMNS": "200"}
+    chosen = dlgrade("lang", "zh", cwd=tmp_path, env=env)
+    assert chosen.returncode == 0 and 'lang = "zh"' in (tmp_path / "progress.toml").read_text(), chosen.stderr
+    outputs = {name: dlgrade(*args, cwd=tmp_path, env=env) for name, args in (
+        ("report", ["report"]), ("next", ["next"]), ("hint", ["hint", "ex3.2"]),
+        ("summary", ["report", "--cached", "--format", "markdown"]), ("help", ["--help"]))}
+    texts = {name: proc.stdout + proc.stderr for name, proc in outputs.items()}
+    assert all(proc.returncode == 0 for proc in outputs.values()), texts
+    texts["watch"] = "".join(watch_one_save(tmp_path, env))
+    suggested = re.findall(r"重新运行: (pytest .*)", texts["watch"])
+    assert suggested and suggested[-1] == "pytest checks/test_ex3.py --item ex3.2", texts["watch"][-2000:]
+    rerun = subprocess.run([sys.executable, "-m", *shlex.split(suggested[-1])], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600)
+    texts["suggested command"] = rerun.stdout + rerun.stderr
+    assert rerun.returncode == 0, texts["suggested command"][-3000:]
+    for name, text in texts.items():
+        assert i18n.has_cjk(text), name
+        assert not untranslated_lines(text), (name, untranslated_lines(text))
+        assert "--lang" not in text, name  # the setting makes it unnecessary
+    assert "ex3.1 通过 —— 下一步：ex3.2" in texts["watch"]

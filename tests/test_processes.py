@@ -44,6 +44,7 @@ def processes_running(path: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_hanging_rank_is_killed_at_the_deadline(tmp_path):
     path = script(tmp_path, "hang.py", COLLECTIVE.format(body="if rank == 1:\n    time.sleep(3600)\n"
                                                               "dist.all_reduce(torch.ones(1))"))
@@ -55,6 +56,7 @@ def test_a_hanging_rank_is_killed_at_the_deadline(tmp_path):
     assert not run.leftover_pids and not processes_running(path)
 
 
+@pytest.mark.slow
 def test_a_crashing_rank_is_named_with_its_error(tmp_path):
     path = script(tmp_path, "crash.py", COLLECTIVE.format(
         body="if rank == 1:\n    raise RuntimeError('boom in rank 1')\ndist.all_reduce(torch.ones(1))"))
@@ -66,6 +68,7 @@ def test_a_crashing_rank_is_named_with_its_error(tmp_path):
     assert not run.leftover_pids and not processes_running(path)
 
 
+@pytest.mark.slow
 def test_a_script_without_init_process_group_is_explained(tmp_path):
     path = script(tmp_path, "noinit.py", "import torch, torch.distributed as dist\ndist.all_reduce(torch.ones(1))\n")
     run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
@@ -73,6 +76,7 @@ def test_a_script_without_init_process_group_is_explained(tmp_path):
     assert not processes_running(path)
 
 
+@pytest.mark.slow
 def test_spawn_at_import_time_is_explained(tmp_path):
     path = script(tmp_path, "nomain.py", '''
         import sys, torch.multiprocessing as mp
@@ -86,6 +90,7 @@ def test_spawn_at_import_time_is_explained(tmp_path):
     assert not processes_running(path)
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_do_not_collide(tmp_path):
     body = "t = torch.ones(1)\ndist.all_reduce(t)\nassert t.item() == 2"
     path = script(tmp_path, "ok.py", COLLECTIVE.format(body=body))
@@ -103,6 +108,7 @@ def test_two_runs_at_once_do_not_collide(tmp_path):
 
 
 @pytest.mark.parametrize("launcher", ["torchrun", "spawn"])
+@pytest.mark.slow
 def test_ranks_run_single_threaded(tmp_path, launcher):
     body = '''
         import os, sys
@@ -134,6 +140,7 @@ if os.environ["RANK"] == "1" and ({always} or not marker.exists()):
 '''
 
 
+@pytest.mark.slow
 def test_a_rank_killed_by_a_signal_once_is_rerun_from_clean_outputs(tmp_path):
     path = script(tmp_path, "flaky.py", ABORT_IN_TEARDOWN.format(always=False))
     out = tmp_path / "out"
@@ -144,6 +151,7 @@ def test_a_rank_killed_by_a_signal_once_is_rerun_from_clean_outputs(tmp_path):
     assert len(list(out.iterdir())) == 2, "the rerun must start from empty output folders"
 
 
+@pytest.mark.slow
 def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp_path):
     path = script(tmp_path, "abort.py", ABORT_IN_TEARDOWN.format(always=True))
     run = run_distributed(path, [str(tmp_path), str(tmp_path / "out")], deadline_s=SLOW_START_S,
@@ -156,12 +164,14 @@ def test_a_rank_that_always_dies_by_a_signal_is_reported_with_its_last_words(tmp
     assert not processes_running(path)
 
 
+@pytest.mark.slow
 def test_a_python_exception_is_not_rerun(tmp_path):
     path = script(tmp_path, "crash.py", COLLECTIVE.format(body="raise ValueError('mine')"))
     run = run_distributed(path, [], deadline_s=SLOW_START_S, workdir=tmp_path / "run")
     assert not run.ok and run.signal_death() is None and not run.earlier_attempts
 
 
+@pytest.mark.slow
 def test_a_spawned_rank_killed_by_a_signal_is_named(tmp_path):
     path = script(tmp_path, "spawn_abort.py", """
         import os, torch.multiprocessing as mp
@@ -177,6 +187,7 @@ def test_a_spawned_rank_killed_by_a_signal_is_named(tmp_path):
     assert len(run.earlier_attempts) == 2 and not processes_running(path)
 
 
+@pytest.mark.slow
 def test_a_rank_that_leaves_before_a_collective_is_named(tmp_path):
     path = script(tmp_path, "leaves.py", COLLECTIVE.format(body="if rank == 1:\n    raise SystemExit(0)\n"
                                                                "dist.all_reduce(torch.ones(1))"))
@@ -186,6 +197,7 @@ def test_a_rank_that_leaves_before_a_collective_is_named(tmp_path):
     assert 'leaves.py", line 7' in summary and "Check the logs o" not in summary
 
 
+@pytest.mark.slow
 def test_a_spawned_rank_that_raises_is_named_with_its_error(tmp_path):
     path = script(tmp_path, "spawn_raise.py", """
         import torch.multiprocessing as mp
@@ -199,6 +211,7 @@ def test_a_spawned_rank_that_raises_is_named_with_its_error(tmp_path):
     assert "Rank 1 failed first: ValueError: rank 1 cannot read its shard" in run.failure_summary(SLOW_START_S)
 
 
+@pytest.mark.slow
 def test_a_crash_inside_the_grader_model_is_located_at_the_learners_line(tmp_path):
     path = script(tmp_path, "flat.py", """
         import torch

@@ -17,7 +17,7 @@ EXERCISES_DIR = Project.locate().exercises
 REPO_ROOT = Project.locate().root
 
 # One module fixture serves every test here: keep them on one xdist worker.
-pytestmark = pytest.mark.xdist_group("report")
+pytestmark = [pytest.mark.xdist_group("report"), pytest.mark.slow]
 
 
 def report(tmp_path, *args: str) -> subprocess.CompletedProcess:

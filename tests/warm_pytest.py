@@ -113,7 +113,7 @@ def _child(request: dict) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    except BaseException:  # noqa: B036 - whatever happens, the fork must not return into the server loop
+    except BaseException:  # noqa: BLE001 - whatever happens, the fork must not return into the server loop
         traceback.print_exc()
         sys.stderr.flush()
         os._exit(70)

@@ -13,6 +13,8 @@ the text answer. The matchers here compare the JSON body semantically:
   the pixels are within a small mean error.
 When nothing matches, `explain()` names the first difference in one line, e.g.
 `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`, or `an extra system message: ...`.
+In a recorded conversation (several requests) a request is compared with the recorded
+request at its position, e.g. `request 3 of 3: messages[5].content differs: ...`.
 """
 from __future__ import annotations
 
@@ -278,11 +280,38 @@ def _explain_vcr(exc: CannotOverwriteExistingCassetteException) -> str:
     if reason == "cassette_not_found":
         return tr("no recording for this check ({path} is missing)", path=getattr(exc.cassette, "_path", "?"))
     mine = exc.failed_request
+    in_sequence = _in_sequence(exc.cassette, mine)
+    if in_sequence:
+        return in_sequence
     for recorded, _succeeded, failed in getattr(exc, "similar_requests", []):
         if failed:
             return _why_not(recorded, failed, mine)
     return tr("nothing recorded resembles your request ({method} {path})", method=mine.method,
               path=urlsplit(mine.uri).path)
+
+
+def _in_sequence(cassette, mine) -> str | None:
+    """For a recorded conversation (several requests): why `mine` is not the request at its position.
+
+    Its position is the number of requests answered so far. Explaining a multi-turn request against
+    request 1 would only say that the message lists differ in length; the request at the same
+    position names the message that differs, and a request after the last recorded one is said to
+    be one too many. None for the first request of a one-request recording, or when the endpoints
+    differ (then the closest recording says more).
+    """
+    recorded = list(getattr(cassette, "requests", None) or [])
+    position = getattr(cassette, "play_count", 0)
+    if recorded and position >= len(recorded):
+        return tr("request {number} goes past the end of the recorded conversation ({count} in all)",
+                  number=position + 1, count=len(recorded))
+    if len(recorded) < 2:
+        return None
+    _matched, failed = get_matchers_results(cassette.filter_request(mine) or mine, recorded[position],
+                                            cassette._match_on)
+    if not failed or any(name in ENDPOINT_MATCHERS for name, _m in failed):
+        return None
+    return tr("request {number} of {count}: {why}", number=position + 1, count=len(recorded),
+              why=_why_not(recorded[position], failed, mine))
 
 
 def _why_not(recorded, failed: list[tuple[str, object]], mine) -> str:
@@ -308,4 +337,7 @@ def unanswered(method: str, uri: str, body: bytes | None, cassette) -> str:
         if not failed:
             return tr("the API was called more often than the check expects")
         reasons.append((any(name in ENDPOINT_MATCHERS for name, _m in failed), _why_not(recorded, failed, mine)))
+    in_sequence = _in_sequence(cassette, mine)
+    if in_sequence:
+        return in_sequence
     return min(reasons)[1] if reasons else tr("nothing is recorded for this check")

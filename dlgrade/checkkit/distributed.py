@@ -130,8 +130,9 @@ class DistributedRun:
             rank, name = death
             last = [line for r in self.ranks if r.rank == rank for line in _unprefixed(r.stderr).splitlines()
                     if line.strip()]
-            head += ".\n" + tr("Rank {rank} was killed by {signal} without a Python traceback", rank=rank, signal=name) + \
-                (tr("; its last words: {words}", words=last[-1].strip()[:200]) if last else "")
+            words = tr("; its last words: {words}", words=last[-1].strip()[:200]) if last else ""
+            head += ".\n" + tr("Rank {rank} was killed by {signal} without a Python traceback", rank=rank,
+                               signal=name) + words
         elif self.output.strip():
             head += ".\n" + tr("Output: {output}", output=_traceback_tail(self.output))
         if self.earlier_attempts:

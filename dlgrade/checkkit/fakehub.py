@@ -89,10 +89,10 @@ def _handler(hub: FakeHub):
             self._send(404, json.dumps({"error": f"{path} not found"}).encode(),
                        {"Content-Type": "application/json", "X-Error-Code": "EntryNotFound"}, head=head)
 
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):  # http.server's naming
             self._route(head=False)
 
-        def do_HEAD(self):  # noqa: N802
+        def do_HEAD(self):
             self._route(head=True)
 
     return Handler

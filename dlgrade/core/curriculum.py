@@ -5,6 +5,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dlgrade.core.i18n import LANGS, detect_lang  # noqa: F401 - re-exported: the learner commands' --lang
 from dlgrade.core.project import Project
@@ -68,17 +69,19 @@ class Curriculum:
         return [i for i in self.items if i.section == section_id]
 
 
-def _text(raw: dict | None) -> Text | None:
-    if raw is None:
-        return None
+def _text(raw: dict[str, str]) -> Text:
     return Text(en=raw["en"], zh=raw["zh"])
+
+
+def _optional_text(raw: dict[str, str] | None) -> Text | None:
+    return None if raw is None else _text(raw)
 
 
 def _section_of(item_id: str) -> str:
     return item_id.split(".", 1)[0]
 
 
-def parse(data: dict) -> Curriculum:
+def parse(data: dict[str, Any]) -> Curriculum:
     """Build a Curriculum from the parsed TOML, validating what the harness relies on."""
     sections = tuple(
         Section(id=s["id"], title=_text(s["title"]), file=s.get("file"), check=s.get("check"))
@@ -99,7 +102,7 @@ def parse(data: dict) -> Curriculum:
                 section=section,
                 kind=kind,
                 title=_text(raw["title"]),
-                hint=_text(raw.get("hint")),
+                hint=_optional_text(raw.get("hint")),
                 points=float(raw.get("points", 0)),
                 planned=raw.get("status") == "planned",
                 functions=tuple(raw.get("functions", ())),

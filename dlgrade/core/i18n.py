@@ -14,7 +14,10 @@ The .po file is read directly by the small loader below (no compile step, no .mo
 standard format, so Babel or Poedit can edit it, but nothing here needs them.
 
 The language is chosen once per process: `--lang` (the pytest plugin and the learner commands
-call set_lang), then DLGRADE_LANG, then the locale (zh_* means Chinese), else English.
+call set_lang), then DLGRADE_LANG, then the project's setting (`dlgrade lang zh`: a top-level
+`lang = "zh"` in the learner's progress.toml), then the locale (zh_* means Chinese), else English.
+The setting lives in progress.toml because learners commit that file: CI's report then speaks the
+learner's language too, and a release writes a fresh progress.toml, so it never carries the author's.
 """
 from __future__ import annotations
 
@@ -23,20 +26,40 @@ import locale
 import os
 import re
 import sys
+import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from dlgrade.core.project import Project, ProjectNotFound
+
 LANGS = ("en", "zh")
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "dlgrade"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+# progress.toml's top-level key for the project's language.
+SETTING = "lang"
 
 _current: str | None = None
 
 
+def project_lang() -> str | None:
+    """The language set for the project you stand in (`dlgrade lang`), or None.
+
+    A progress.toml that cannot be read counts as no setting: the commands that read its ticks say why.
+    """
+    try:
+        path = Project.locate().progress_file
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get(SETTING)
+    except (ProjectNotFound, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def detect_lang(explicit: str | None = None) -> str:
-    """--lang wins, then DLGRADE_LANG, then the locale (zh_* -> zh), else English."""
-    for candidate in (explicit, os.environ.get("DLGRADE_LANG")):
+    """--lang wins, then DLGRADE_LANG, then the project's setting, then the locale (zh_* -> zh), else English."""
+    for candidate in (explicit, os.environ.get("DLGRADE_LANG"), project_lang()):
         if candidate:
             if candidate not in LANGS:
                 raise ValueError(f"language must be one of {LANGS}, not {candidate!r}")
@@ -47,6 +70,30 @@ def detect_lang(explicit: str | None = None) -> str:
             return "zh" if value.lower().startswith("zh") else "en"
     current = locale.getlocale()[0] or ""
     return "zh" if current.lower().startswith("zh") else "en"
+
+
+def N_(msgid: str) -> str:
+    """Mark a constant for the catalogue; translate it where it is shown, with tr()."""
+    return msgid
+
+
+LANG_HELP = N_("en or zh (default: DLGRADE_LANG, then `dlgrade lang`, then the locale)")
+
+
+def add_lang_option(add: Callable[..., object], dest: str = "lang") -> None:
+    """The one --lang option, for an argparse parser (`parser.add_argument`) or a pytest option
+    group (`group.addoption`): both take argparse's arguments."""
+    add("--lang", dest=dest, choices=LANGS, default=None, help=tr(LANG_HELP))
+
+
+def lang_in_argv(argv: list[str]) -> str | None:
+    """--lang's value read before any parser runs (help texts are built in that language)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg.removeprefix("--lang=") in LANGS:
+            return arg.removeprefix("--lang=")
+    return None
 
 
 def set_lang(lang: str | None) -> str:
@@ -79,11 +126,12 @@ def parse_po(text: str, name: str = "catalogue") -> dict[str, str]:
     Fuzzy entries and empty translations are left out, as gettext's msgfmt does.
     """
     entries: dict[str, str] = {}
-    msgid = msgstr = None
+    msgid: str | None = None
+    msgstr: str | None = None
     field = None
     fuzzy = next_fuzzy = False
 
-    def flush():
+    def flush() -> None:
         if msgid and msgstr and not fuzzy:
             entries[msgid] = msgstr
 
@@ -104,9 +152,9 @@ def parse_po(text: str, name: str = "catalogue") -> dict[str, str]:
             msgstr, field = _unquote(line[7:].strip(), where), "msgstr"
         elif line.startswith('"'):
             if field == "msgid":
-                msgid += _unquote(line, where)
+                msgid = (msgid or "") + _unquote(line, where)
             elif field == "msgstr":
-                msgstr += _unquote(line, where)
+                msgstr = (msgstr or "") + _unquote(line, where)
             else:
                 raise ValueError(f"{where}: a continuation line outside msgid/msgstr")
         else:
@@ -142,12 +190,7 @@ def translate_argparse() -> None:
     """
     import argparse
 
-    argparse._ = lambda text: translate(text, get_lang())
-
-
-def N_(msgid: str) -> str:
-    """Mark a constant for the catalogue; translate it where it is shown, with tr()."""
-    return msgid
+    argparse._ = lambda text: translate(text, get_lang())  # type: ignore[attr-defined]
 
 
 def has_cjk(text: str) -> bool:
@@ -192,7 +235,7 @@ def _po_quote(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m dlgrade.i18n FILE...`: print, as .po entries, the msgids of FILEs the catalogue lacks."""
+    """`python -m dlgrade.core.i18n FILE...`: print, as .po entries, the msgids of FILEs the catalogue lacks."""
     paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
     known = catalogue("zh")
     seen = set()

@@ -15,21 +15,14 @@ import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
 from dlgrade.core.curriculum import Curriculum
+from dlgrade.core.jsonio import read_json_object, write_json_atomic
 from dlgrade.core.project import PACKAGE_DIR, Project
-from dlgrade.core.results import (
-    DONE,
-    PASSED,
-    CheckResult,
-    assign_scores,
-    from_gradescope,
-    gradescope,
-    item_status,
-    write_json_atomic,
-)
+from dlgrade.core.results import DONE, PASSED, CheckResult, assign_scores, from_gradescope, gradescope, item_status
 
 
 def history_path(results_path: Path) -> Path:
@@ -74,21 +67,12 @@ def fingerprint(check_file: Path, target_root: Path, lang: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def load(path: Path) -> dict:
-    path = Path(path)
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}  # a results file cut short: the next run writes a whole one
-
-
 def read_results(path: Path) -> list[CheckResult]:
-    return from_gradescope(load(path))
+    return from_gradescope(read_json_object(path))
 
 
-def merge(path: Path, fresh: list[CheckResult], extra: dict[str, dict], target: str, complete_files: set[str],
+def merge(path: Path, fresh: list[CheckResult], extra: dict[str, dict[str, str]], target: str,
+          complete_files: set[str],
           curriculum: Curriculum) -> list[CheckResult]:
     """Merge a run's results into the store at `path`; returns every recorded result.
 
@@ -99,7 +83,7 @@ def merge(path: Path, fresh: list[CheckResult], extra: dict[str, dict], target: 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path.with_name(path.name + ".lock"))):
-        old = load(path)
+        old = read_json_object(path)  # a store cut short by a killed run reads as empty
         kept_tests = []
         if old.get("dlgrade_target") == target:
             new_ids = {r.nodeid for r in fresh}
@@ -122,12 +106,12 @@ def merge(path: Path, fresh: list[CheckResult], extra: dict[str, dict], target: 
 def recorded_at(path: Path) -> dict[str, str]:
     """nodeid -> when its result was recorded (ISO time)."""
     return {t["extra_data"]["nodeid"]: t["extra_data"].get("recorded_at", "")
-            for t in load(path).get("tests", []) if "nodeid" in t.get("extra_data", {})}
+            for t in read_json_object(path).get("tests", []) if "nodeid" in t.get("extra_data", {})}
 
 
 def fingerprints(path: Path, target: str) -> dict[str, set[str]]:
     """check file -> the fingerprints its recorded results were made on (for the given target)."""
-    data = load(path)
+    data = read_json_object(path)
     if data.get("dlgrade_target") != target:
         return {}
     found: dict[str, set[str]] = {}
@@ -145,7 +129,7 @@ def self_assessed_done(path: Path) -> set[str]:
     return {item_id for item_id, done in data.get("done", {}).items() if done is True}
 
 
-def summary(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> dict:
+def summary(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> dict[str, Any]:
     """Counts behind the progress bars: graded items passed, self-assessed items done, points."""
     graded = [i for i in curriculum.items if i.graded]
     self_items = [i for i in curriculum.items if i.kind == "self"]
@@ -160,7 +144,7 @@ def summary(curriculum: Curriculum, results: list[CheckResult], self_done: set[s
     }
 
 
-def section_percentages(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> dict:
+def section_percentages(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> dict[str, float]:
     """section id -> percent of its graded (or self-assessed) items passed (done)."""
     out = {}
     for section in curriculum.sections:
@@ -171,12 +155,12 @@ def section_percentages(curriculum: Curriculum, results: list[CheckResult], self
     return out
 
 
-def append_history(results_path: Path, target: str, entry: dict) -> None:
+def append_history(results_path: Path, target: str, entry: dict[str, Any]) -> None:
     with open(history_path(results_path), "a", encoding="utf-8") as f:
         f.write(json.dumps({"time": now(), "target": target, **entry}, ensure_ascii=False) + "\n")
 
 
-def read_history(results_path: Path, target: str) -> list[dict]:
+def read_history(results_path: Path, target: str) -> list[dict[str, Any]]:
     path = history_path(results_path)
     if not path.exists():
         return []

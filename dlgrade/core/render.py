@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 
-from dlgrade.core.curriculum import Curriculum, Item
-from dlgrade.core.i18n import translate
+from dlgrade.core.curriculum import Curriculum, Item, Section
+from dlgrade.core.i18n import detect_lang, translate
 from dlgrade.core.messages import msg
 from dlgrade.core.results import DONE, FAILED, NOT_STARTED, PARTIAL, PASSED, PLANNED, TODO, CheckResult, item_status
 
@@ -24,8 +24,15 @@ def check_file(curriculum: Curriculum, item: Item) -> str:
     return item.check or curriculum.section(item.section).check or "checks/"
 
 
-def rerun_command(curriculum: Curriculum, item: Item) -> str:
-    return f"pytest {check_file(curriculum, item)} --item {item.id}"
+def suggest(command: str, lang: str) -> str:
+    """A command for the learner to type, working in `lang`: it carries `--lang LANG` only when
+    their shell would pick another language (the language came from this run's --lang alone,
+    not from DLGRADE_LANG, `dlgrade lang` or the locale)."""
+    return command if detect_lang() == lang else f"{command} --lang {lang}"
+
+
+def rerun_command(curriculum: Curriculum, item: Item, lang: str) -> str:
+    return suggest(f"pytest {check_file(curriculum, item)} --item {item.id}", lang)
 
 
 def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str] | None = None) -> Item | None:
@@ -39,7 +46,7 @@ def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str]
 
 
 def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: str, only: set[str] | None = None,
-                    ran: set[str] | None = None, hinted: set[str] | frozenset = frozenset()) -> list[str]:
+                    ran: set[str] | None = None, hinted: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """What to do next: the first unfinished item (among `only`, if given), its hint unless it was
     shown already (`hinted`), and the command that checks it. When every item of this run (`ran`)
     passes, a line says so first."""
@@ -54,7 +61,7 @@ def next_step_lines(curriculum: Curriculum, results: list[CheckResult], lang: st
     lines.append(f"{msg('next', lang)}: {item.id} {item.title(lang)} [{msg(item_status(item, results), lang)}]")
     if item.hint and item.id not in hinted:
         lines.append(f"  {msg('hint', lang)}: {item.hint(lang)}")
-    lines.append(f"  {msg('rerun', lang)}: {rerun_command(curriculum, item)}")
+    lines.append(f"  {msg('rerun', lang)}: {rerun_command(curriculum, item, lang)}")
     return lines
 
 
@@ -89,15 +96,24 @@ def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str
         graded = [i for i in curriculum.items_of(section.id) if i.graded and (only is None or i.id in only)]
         if not graded:
             continue
-        passed = sum(item_status(i, results) == PASSED for i in graded)
+        passed, total = counted_items(graded, results, set())
         score, max_score = _points(results, {i.id for i in graded})
         if max_score == 0:
             max_score = sum(i.points for i in graded)
-        table.add_row(section.title(lang), f"{passed}/{len(graded)}", points_text(score, max_score))
+        table.add_row(section.title(lang), f"{passed}/{total}", points_text(score, max_score))
     return table
 
 
-def sections_in_report_order(curriculum: Curriculum) -> list:
+def counted_items(items: list[Item], results: list[CheckResult], self_done: set[str]) -> tuple[int, int]:
+    """(done, counted) for a section's progress: its graded items when it has any (a self-assessed
+    item inside an exercise, such as the week of chatting, counts among the self-assessed items),
+    else its self-assessed ones. The exercise table, the report's bars and the HTML page all count so."""
+    graded = [i for i in items if i.graded]
+    counted = graded or [i for i in items if i.kind == "self"]
+    return sum(item_status(i, results, self_done) in (PASSED, DONE) for i in counted), len(counted)
+
+
+def sections_in_report_order(curriculum: Curriculum) -> list[Section]:
     """Sections with graded items (the exercises) first, then the self-assessed ones, each in curriculum order."""
     graded = [s for s in curriculum.sections if any(i.kind == "code" for i in curriculum.items_of(s.id))]
     return graded + [s for s in curriculum.sections if s not in graded]
@@ -134,7 +150,7 @@ def item_tables(curriculum: Curriculum, results: list[CheckResult], lang: str, s
     return Group(*tables)
 
 
-def to_text(renderable, width: int = 100) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, highlight=False)
-    console.print(renderable)
-    return console.file.getvalue()
+def to_text(renderable: RenderableType, width: int = 100) -> str:
+    text = io.StringIO()
+    Console(file=text, width=width, color_system=None, highlight=False).print(renderable)
+    return text.getvalue()

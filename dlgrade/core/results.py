@@ -1,13 +1,13 @@
 """Check results, their scores, per-item status and the Gradescope results.json schema."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from dlgrade.core.curriculum import Curriculum, Item
+
+# dlgrade/grading imports the atomic writer from here; it lives in dlgrade/core/jsonio.py.
+from dlgrade.core.jsonio import write_json_atomic as write_json_atomic
 
 # Per-check outcomes. "not_started" is a failure whose cause is a stub still raising NotImplementedError.
 PASSED, FAILED, NOT_STARTED, SKIPPED = "passed", "failed", "not_started", "skipped"
@@ -26,7 +26,7 @@ class CheckResult:
     visibility: str = "visible"
     score: float = 0.0
     max_score: float = 0.0
-    measured: dict = field(default_factory=dict)
+    measured: dict[str, Any] = field(default_factory=dict)
 
 
 def assign_scores(results: list[CheckResult], curriculum: Curriculum) -> None:
@@ -64,7 +64,8 @@ def item_status(item: Item, results: list[CheckResult], self_done: set[str] | No
     return PARTIAL if PASSED in statuses else FAILED
 
 
-def gradescope(results: list[CheckResult], curriculum: Curriculum, lang: str, execution_time: float) -> dict:
+def gradescope(results: list[CheckResult], curriculum: Curriculum, lang: str,
+               execution_time: float) -> dict[str, Any]:
     """The Gradescope autograder results.json object."""
     tests = []
     for r in results:
@@ -95,7 +96,7 @@ def _known(curriculum: Curriculum, item_id: str) -> bool:
     return any(i.id == item_id for i in curriculum.items)
 
 
-def from_gradescope(data: dict) -> list[CheckResult]:
+def from_gradescope(data: dict[str, Any]) -> list[CheckResult]:
     """Read back the check results stored in a results.json written by dlgrade."""
     out = []
     for t in data.get("tests", []):
@@ -108,12 +109,3 @@ def from_gradescope(data: dict) -> list[CheckResult]:
         ))
     return out
 
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write so that a reader (or a killed run) never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)

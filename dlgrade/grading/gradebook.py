@@ -15,13 +15,16 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dlgrade.grading.policy import clean_text, finite, json_safe, xml_text
+
 LEDGER = ".dlgrade-ledger.json"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value) -> str:
-    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
-    text = str(value)
+def safe_cell(value: object) -> str:
+    """A text cell a spreadsheet shows as text: escaped (policy.clean_text), one starting like a formula with a
+    leading apostrophe."""
+    text = clean_text(value, 100_000)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -55,7 +58,7 @@ def load_ledger(out: Path) -> dict:
 
 
 def save_ledger(out: Path, ledger: dict) -> None:
-    write_atomic(out / LEDGER, json.dumps(ledger, ensure_ascii=False, indent=1))
+    write_atomic(out / LEDGER, json.dumps(json_safe(ledger), ensure_ascii=False, indent=1, allow_nan=False))
 
 
 def trusted(out: Path, ledger: dict, name: str, results: Path) -> dict | None:
@@ -68,19 +71,21 @@ def trusted(out: Path, ledger: dict, name: str, results: Path) -> dict | None:
 
 
 def write_junit(results: list, path: Path) -> None:
-    """JUnit XML of the results the grader accepted (not the run's own file, which learner code could write)."""
+    """JUnit XML of the results the grader accepted (not the run's own file, which learner code could write);
+    every text an XML 1.0 document can hold, every time a finite number."""
     suite = ET.Element("testsuite", name="dlgrade", tests=str(len(results)),
                        failures=str(sum(r.status not in ("passed", "skipped") for r in results)),
                        skipped=str(sum(r.status == "skipped" for r in results)))
     for r in results:
         module, _, name = r.nodeid.partition("::")
-        case = ET.SubElement(suite, "testcase", classname=module.removesuffix(".py").replace("/", "."), name=name,
-                             time=f"{r.duration:.3f}")
+        output = xml_text(r.output)
+        case = ET.SubElement(suite, "testcase", classname=xml_text(module.removesuffix(".py").replace("/", ".")),
+                             name=xml_text(name), time=f"{finite(r.duration):.3f}")
         properties = ET.SubElement(case, "properties")
         for key, value in (("item", r.item or ""), ("dlgrade_status", r.status), ("visibility", r.visibility)):
-            ET.SubElement(properties, "property", name=key, value=value)
+            ET.SubElement(properties, "property", name=key, value=xml_text(value))
         if r.status == "skipped":
-            ET.SubElement(case, "skipped", message=r.output)
+            ET.SubElement(case, "skipped", message=output)
         elif r.status != "passed":
-            ET.SubElement(case, "failure", message=r.output.splitlines()[0] if r.output else r.status).text = r.output
+            ET.SubElement(case, "failure", message=output.splitlines()[0] if output else r.status).text = output
     write_atomic(path, ET.tostring(suite, encoding="unicode"))

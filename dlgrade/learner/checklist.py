@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core.curriculum import Curriculum
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.project import Project
 
 CHECKLIST_START = "## 学习清单"
@@ -74,14 +74,27 @@ def update(path: Path, curriculum: Curriculum, passed: set[str]) -> list[str]:
     return newly
 
 
+def cleared(text: str) -> str:
+    """`text` with every box unticked: the ticks are the learner's to make."""
+    return re.sub(r"(?m)^(\s*[-*+] )\[[xX]\]", r"\1[ ]", text)
+
+
+def authors_checklist(text: str, *, with_english: bool = False) -> str:
+    """The checklist part of the author's curriculum.md, every box cleared: from its heading (kept
+    without the heading's English note) to the English rendering, or to the end `with_english`.
+    The author's opening paragraph (English, about the author's ticks) is left out."""
+    start, end = text.find(CHECKLIST_START), text.find(ENGLISH_START)
+    body = text[max(start, 0): len(text) if with_english or end < 0 else end]
+    if body.startswith(CHECKLIST_START):
+        body = CHECKLIST_START + body[body.index("\n"):] if "\n" in body else CHECKLIST_START
+    return cleared(body).rstrip() + "\n"
+
+
 def blank(curriculum: Curriculum, source: Path | None = None) -> str:
     """A checklist with every box cleared: the author's checklist part, or one built from curriculum.toml."""
     source = source or Project.locate().root / "docs" / "curriculum.md"
     if source.exists():
-        text = source.read_text(encoding="utf-8")
-        start = text.find(CHECKLIST_START)
-        end = text.find(ENGLISH_START)
-        body = text[start if start >= 0 else 0: end if end >= 0 else len(text)]
+        body = authors_checklist(source.read_text(encoding="utf-8"))
     else:
         lines = [CHECKLIST_START, ""]
         for section in curriculum.sections:
@@ -92,8 +105,7 @@ def blank(curriculum: Curriculum, source: Path | None = None) -> str:
             lines += [heading or f"#### Exercise {match.group(1)}: {section.title('zh')}", ""]
             lines += [f"- [ ] {item.title('zh')}" for item in curriculum.items_of(section.id)] + [""]
         body = "\n".join(lines)
-    cleared = [f"{m.group(1)} {m.group(3)}" if (m := LINE.match(line)) else line for line in body.splitlines()]
-    return "# " + tr("My learning checklist") + "\n\n" + "\n".join(cleared).rstrip() + "\n"
+    return "# " + tr("My learning checklist") + "\n\n" + body.rstrip() + "\n"
 
 
 class ChecklistError(Exception):
@@ -111,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     init = sub.add_parser("init", help=tr("write your own checklist, every box cleared"))
     init.add_argument("path", type=Path, help=tr("where to write it, e.g. my-curriculum.md"))
     init.add_argument("--force", action="store_true", help=tr("overwrite an existing file"))
-    init.add_argument("--lang", choices=curriculum_mod.LANGS, default=None)
+    add_lang_option(init.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import records as store
 from dlgrade.core import render
 from dlgrade.core.curriculum import Curriculum, Item
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.messages import msg
 from dlgrade.core.project import Project
 from dlgrade.core.results import CheckResult, item_status
@@ -26,14 +26,13 @@ def describe(curriculum: Curriculum, item: Item, lang: str, results: list[CheckR
     if section.file:
         functions = f" ({', '.join(item.functions)})" if item.functions else ""
         lines.append(f"  {msg('open', lang)}: exercises/{section.file}{functions}")
-    lines.append(f"  {msg('rerun', lang)}: {render.rerun_command(curriculum, item)}")
+    lines.append(f"  {msg('rerun', lang)}: {render.rerun_command(curriculum, item, lang)}")
     return lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("item", help=tr("an item (ex2.5) or an exercise (ex2: each of its items)"))
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
-                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    add_lang_option(parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,122 +1,91 @@
 """The self-contained HTML progress page of `dlgrade report --format html`.
 
-One file, no external assets: the charts are matplotlib PNGs embedded as data URLs. The
-exercises come first, the self-assessed sections after; each section has one bar, in percent,
-graded and self-assessed sections in different colours. Chinese text needs a CJK font on the
-machine that draws the charts and on the one that shows the page (Debian/Ubuntu: fonts-noto-cjk).
+One file, no external assets. Every word on the page is text the browser draws, so Chinese shows
+wherever the page is opened (the viewer's own fonts), whatever fonts the machine that made it has:
+the per-section progress is HTML bars, and the progress-over-time chart is an inline SVG from
+matplotlib with its text kept as text (`svg.fonttype = "none"`) and only numbers and dates in it;
+its title and legend are HTML. The exercises come first, the self-assessed sections after; each
+section has one bar, counting what the tables count (render.counted_items), graded and
+self-assessed sections in different colours.
 """
 from __future__ import annotations
 
-import base64
 import html
 import io
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import matplotlib
-import matplotlib.font_manager
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402 - after choosing the non-interactive backend
-import matplotlib.pyplot as plt  # noqa: E402
+matplotlib.use("Agg")  # before pyplot is imported: the non-interactive backend
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
 
-from dlgrade.core import render  # noqa: E402
-from dlgrade.core.curriculum import Curriculum  # noqa: E402
-from dlgrade.core.i18n import translate  # noqa: E402
-from dlgrade.core.messages import msg  # noqa: E402
-from dlgrade.core.results import DONE, PASSED, CheckResult, item_status  # noqa: E402
+from dlgrade.core import render
+from dlgrade.core.curriculum import Curriculum, Section
+from dlgrade.core.i18n import translate
+from dlgrade.core.messages import msg
+from dlgrade.core.results import CheckResult, item_status
 
 COLORS = {"passed": "#2e7d32", "partial": "#f9a825", "failed": "#c62828", "not_started": "#9e9e9e",
           "planned": "#bdbdbd", "done": "#1565c0", "todo": "#9e9e9e"}
 GRADED_COLOR, SELF_COLOR, EMPTY_COLOR = "#2e7d32", "#1565c0", "#e0e0e0"
 DETAIL_CHARS = 400
 STYLE = """
-body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", sans-serif; max-width: 1000px; margin: 2em auto;
-       color: #222; }
+body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       max-width: 1000px; margin: 2em auto; color: #222; }
 h1 { margin-bottom: 0.2em; } .muted { color: #777; }
 .bar { background: #eee; border-radius: 6px; height: 18px; overflow: hidden; margin: 0.4em 0 1em; }
 .bar > div { height: 100%; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5em; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
+.sections td { vertical-align: middle; } .sections .bar { margin: 0; min-width: 12em; }
+.sections td.count { white-space: nowrap; text-align: right; }
 .status { font-weight: 600; white-space: nowrap; }
 .detail { display: block; color: #777; white-space: pre-wrap; overflow-wrap: anywhere; font-size: 0.9em; }
 .next { background: #f1f8e9; padding: 0.8em 1em; border-radius: 6px; }
+.legend span { margin-right: 1.5em; }
 code { background: #f5f5f5; padding: 1px 4px; border-radius: 3px; }
-img { max-width: 100%; height: auto; }
+svg { max-width: 100%; height: auto; }
 """
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
-             "Microsoft YaHei", "PingFang SC"]
+# Dates as numbers: month names would be English on a Chinese page.
+DATE_FORMATS = dict(formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S.%f"],
+                    zero_formats=["", "%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M"],
+                    offset_formats=["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"])
 
 
-CJK_FILES = ("NotoSansCJK", "NotoSerifCJK", "wqy-zenhei", "wqy-microhei", "simhei", "msyh", "PingFang")
-
-
-def _cjk_family() -> str | None:
-    for family in CJK_FONTS:
-        try:
-            matplotlib.font_manager.findfont(family, fallback_to_default=False)
-            return family
-        except ValueError:
-            continue
-    return None
-
-
-def chart_lang(lang: str) -> str:
-    """Chinese chart labels only where matplotlib has a CJK font; DejaVu alone draws empty boxes.
-
-    matplotlib keeps its font list in a cache made on first use, so a font installed since
-    (apt-get install fonts-noto-cjk) is not in it: the system's font files are added then.
-    """
-    if lang != "zh":
-        return lang
-    family = _cjk_family()
-    if family is None:
-        for path in matplotlib.font_manager.findSystemFonts():
-            if any(name.lower() in Path(path).name.lower() for name in CJK_FILES):
-                matplotlib.font_manager.fontManager.addfont(path)
-        family = _cjk_family()
-    if family is None:
-        return "en"
-    plt.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
-    return "zh"
-
-
-def _png(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+def _svg(figure: plt.Figure) -> str:
+    """The figure as inline SVG markup, its text kept as text (the browser draws it)."""
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "dlgrade"}):
+        figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    markup = buffer.getvalue()
+    return markup[markup.index("<svg"):]
 
 
-def section_rows(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]) -> list[tuple]:
-    """(section, graded?, done, total, percent) per section, in report order."""
+def section_rows(curriculum: Curriculum, results: list[CheckResult],
+                 self_done: set[str]) -> list[tuple[Section, bool, int, int]]:
+    """(section, graded?, done, counted) per section, in report order."""
     rows = []
     for section in render.sections_in_report_order(curriculum):
-        counted = [i for i in curriculum.items_of(section.id) if i.graded or i.kind == "self"]
-        if not counted:
-            continue
-        graded = any(i.graded for i in counted)
-        done = sum(item_status(i, results, self_done) in (PASSED, DONE) for i in counted)
-        rows.append((section, graded, done, len(counted), 100 * done / len(counted)))
+        items = curriculum.items_of(section.id)
+        done, counted = render.counted_items(items, results, self_done)
+        if counted:
+            rows.append((section, any(i.graded for i in items), done, counted))
     return rows
 
 
-def progress_chart(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> str:
+def progress_bars(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> str:
     """One bar per section, in percent: graded sections green, self-assessed ones blue."""
-    lang = chart_lang(lang)
-    rows = section_rows(curriculum, results, self_done)
-    figure, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
-    labels = [section.title(lang) for section, *_ in rows]
-    ax.barh(labels, [100] * len(rows), color=EMPTY_COLOR)
-    ax.barh(labels, [percent for *_, percent in rows],
-            color=[GRADED_COLOR if graded else SELF_COLOR for _, graded, *_ in rows])
-    for y, (_, graded, done, total, percent) in enumerate(rows):
-        ax.text(101, y, f"{percent:.0f}%  ({done}/{total})", va="center")
-    ax.set_xlim(0, 100)
-    ax.invert_yaxis()
-    ax.set_xlabel("%")
-    ax.set_title(translate("Progress per section (green: graded by checks, blue: self-assessed)", lang))
-    return _png(figure)
+    rows = []
+    for section, graded, done, counted in section_rows(curriculum, results, self_done):
+        percent = 100 * done / counted
+        color = GRADED_COLOR if graded else SELF_COLOR
+        rows.append(f"<tr><td>{html.escape(section.title(lang))}</td>"
+                    f"<td><div class='bar'><div style='width:{percent:.1f}%;background:{color}'></div></div></td>"
+                    f"<td class='count'>{percent:.0f}% ({done}/{counted})</td></tr>")
+    caption = translate("Progress per section (green: graded by checks, blue: self-assessed)", lang)
+    return f"<h2>{html.escape(caption)}</h2><table class='sections'>{''.join(rows)}</table>"
 
 
 def daily(history: list[dict]) -> list[dict]:
@@ -128,26 +97,28 @@ def daily(history: list[dict]) -> list[dict]:
 
 
 def history_chart(history: list[dict], lang: str) -> str | None:
+    """The progress over days and weeks: a heading, an HTML legend and an SVG with numbers and dates only."""
     days = daily(history)
     if not days:
         return None
-    lang = chart_lang(lang)
     dates = [datetime.fromisoformat(d["time"]).date() for d in days]
     graded = [100 * d["graded_passed"] / max(d["graded_total"], 1) for d in days]
     self_part = [100 * d["self_done"] / max(d["self_total"], 1) for d in days]
     figure, ax = plt.subplots(figsize=(8, 2.8))
-    ax.plot(dates, graded, marker="o", color=GRADED_COLOR, label=translate("graded items passed", lang))
-    ax.plot(dates, self_part, marker="s", color=SELF_COLOR, label=translate("self-assessed items done", lang))
+    ax.plot(dates, graded, marker="o", color=GRADED_COLOR)
+    ax.plot(dates, self_part, marker="s", color=SELF_COLOR)
     ax.set_ylim(0, 100)
     ax.set_ylabel("%")
     locator = mdates.AutoDateLocator(minticks=2, maxticks=10)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **DATE_FORMATS))
     if len(dates) == 1:
         ax.set_xlim(dates[0] - timedelta(days=3), dates[0] + timedelta(days=3))  # one day: a week around it
-    ax.legend(loc="upper left")
-    ax.set_title(translate("Progress over time (the last run of each day)", lang))
-    return _png(figure)
+    title = html.escape(translate("Progress over time (the last run of each day)", lang))
+    legend = "".join(f"<span><span style='color:{color}'>{mark}</span> {html.escape(translate(label, lang))}</span>"
+                     for color, mark, label in ((GRADED_COLOR, "●", "graded items passed"),
+                                                (SELF_COLOR, "■", "self-assessed items done")))
+    return f"<h2>{title}</h2><p class='legend'>{legend}</p>{_svg(figure)}"
 
 
 def _detail(text: str) -> str:
@@ -181,27 +152,31 @@ def page(curriculum: Curriculum, results: list[CheckResult], self_done: set[str]
         else esc(translate("no results recorded yet", lang))
     parts = [f"<!doctype html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
              f"<title>dlgrade</title><style>{STYLE}</style></head><body>",
-             f"<h1>dlgrade · {esc(translate('Learning progress', lang))}</h1><p class='muted'>{esc(target)} · {when}</p>"]
+             f"<h1>dlgrade · {esc(translate('Learning progress', lang))}</h1>"
+             f"<p class='muted'>{esc(target)} · {when}</p>"]
     graded_pct = 100 * summary["graded_passed"] / max(summary["graded_total"], 1)
     self_pct = 100 * summary["self_done"] / max(summary["self_total"], 1)
     parts.append(
-        f"<p><b>{summary['graded_passed']}/{summary['graded_total']}</b> {esc(translate('graded items passed', lang))} · "
+        f"<p><b>{summary['graded_passed']}/{summary['graded_total']}</b> "
+        f"{esc(translate('graded items passed', lang))} · "
         f"<b>{round(summary['score'], 2):g}/{round(summary['max_score'], 2):g}</b> {esc(msg('points', lang))}</p>"
         f"<div class='bar' title='{graded_pct:.0f}%'><div style='width:{graded_pct:.1f}%;background:{GRADED_COLOR}'>"
         f"</div></div>"
-        f"<p><b>{summary['self_done']}/{summary['self_total']}</b> {esc(translate('self-assessed items done', lang))}</p>"
+        f"<p><b>{summary['self_done']}/{summary['self_total']}</b> "
+        f"{esc(translate('self-assessed items done', lang))}</p>"
         f"<div class='bar' title='{self_pct:.0f}%'><div style='width:{self_pct:.1f}%;background:{SELF_COLOR}'>"
         f"</div></div>")
     lines = render.next_step_lines(curriculum, results, lang)
     parts.append("<div class='next'>" + "<br>".join(esc(line) for line in lines) + "</div>")
-    parts.append(f"<p><img alt='{esc(translate('progress', lang))}' src='{progress_chart(curriculum, results, self_done, lang)}'></p>")
+    parts.append(progress_bars(curriculum, results, self_done, lang))
     over_time = history_chart(history, lang)
     if over_time:
-        parts.append(f"<p><img alt='{esc(translate('Progress over time (the last run of each day)', lang))}' src='{over_time}'></p>")
+        parts.append(over_time)
     for section in render.sections_in_report_order(curriculum):
         items = curriculum.items_of(section.id)
         graded = any(i.kind == "code" for i in items)
-        heading = esc(section.title(lang)) + ("" if graded else f" <span class='muted'>({esc(translate('self-assessed', lang))})</span>")
+        self_note = f" <span class='muted'>({esc(translate('self-assessed', lang))})</span>"
+        heading = esc(section.title(lang)) + ("" if graded else self_note)
         parts.append(f"<h2>{heading}</h2><table><tr><th>{esc(msg('item', lang))}</th><th></th>"
                      f"<th>{esc(msg('status', lang))}</th><th>{esc(msg('points', lang))}</th></tr>")
         for item in items:

@@ -12,16 +12,15 @@ from dlgrade.checkkit.targets import Target, resolve
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import records as store
 from dlgrade.core import render
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.messages import msg
 from dlgrade.core.project import Project
 from dlgrade.core.results import TODO, item_status
-from dlgrade.learner import hint, report
+from dlgrade.learner import hint, runner
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
-                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    add_lang_option(parser.add_argument)
     parser.add_argument("--fresh", action="store_true",
                         help=tr("rerun the checks that changed first, instead of reading the recorded results"))
 
@@ -31,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     curriculum = curriculum_mod.load()
     if args.fresh:
         target = Target(resolve("exercises"))
-        report.run_checks("exercises", report.stale_check_files(target, Project.locate().last_results, lang),
+        runner.run_checks("exercises", runner.stale_check_files(target, Project.locate().last_results, lang),
                           Project.locate().last_results, lang)
     elif not Project.locate().last_results.exists():
         print(tr("no recorded results yet: every item counts as not started "

@@ -2,33 +2,31 @@
 
 Incremental: a check file runs again only when something its results depend on changed since
 they were recorded (its exercise files, the check file, its fixtures, the harness, the language:
-dlgrade/core/records.py); `--full` reruns everything, `--cached` nothing. Checks run in a subprocess (a
-crash in the learner's code cannot take the report down). The self-assessed items ticked in
-progress.toml are merged in; each item shows its status and points, then the next thing to do.
+dlgrade/core/records.py); `--full` reruns everything, `--cached` nothing. Checks run in a subprocess
+(dlgrade/learner/runner.py: a crash in the learner's code cannot take the report down). The
+self-assessed items ticked in progress.toml are merged in; each item shows its status and points,
+then the next thing to do.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dlgrade.checkkit.targets import Target, resolve
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import records as store
 from dlgrade.core import render
 from dlgrade.core.curriculum import Curriculum
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.messages import msg
 from dlgrade.core.project import Project
 from dlgrade.core.results import DONE, PASSED, CheckResult, item_status
-from dlgrade.learner import checklist, html_report
+from dlgrade.learner import checklist, html_report, runner
 
 BAR_WIDTH = 40
 
@@ -43,71 +41,6 @@ def ensure_progress_file(curriculum: Curriculum, path: Path) -> None:
         if item.kind == "self":
             lines.append(f'"{item.id}" = false  # {item.title("zh")}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def check_files() -> list[Path]:
-    return sorted(Project.locate().checks.glob("test_*.py"))
-
-
-def stale_check_files(target: Target, results_path: Path, lang: str) -> list[Path]:
-    """The check files whose recorded results are missing or were made on other files than now."""
-    recorded = store.fingerprints(results_path, target.label)
-    stale = []
-    for path in check_files():
-        rel = str(path.relative_to(Project.locate().root))
-        if recorded.get(rel) != {store.fingerprint(path, target.root, lang)}:
-            stale.append(path)
-    return stale
-
-
-def run_checks(target: str, files: list[Path], results_path: Path, lang: str, show_progress: bool | None = None) -> None:
-    """Run the checks of `files` on `target`, merging their results into `results_path`.
-
-    Learner output goes nowhere; progress goes to stderr: a bar on a terminal, else one line per check file.
-    """
-    if not files:
-        return
-    results_path.parent.mkdir(parents=True, exist_ok=True)
-    progress_path = results_path.with_name(results_path.name + ".progress")
-    progress_path.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *[str(f) for f in files], "-q", "-p", "no:cacheprovider", "--no-header",
-         "--target", target, "--lang", lang, "--dlgrade-record", str(results_path),
-         "--dlgrade-progress", str(progress_path)],
-        cwd=Project.locate().root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    show_progress = sys.stderr.isatty() if show_progress is None else show_progress
-    if len(files) == len(check_files()):
-        print(tr("running every check"), file=sys.stderr)
-    else:
-        print(tr("running the checks of {files} (the others are unchanged since their last run)",
-                 files=", ".join(f.name for f in files)), file=sys.stderr)
-    if show_progress:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task(target, total=None)
-            while proc.poll() is None:
-                state = _progress(progress_path)
-                if state:
-                    bar.update(task, total=len(state["collected"]), completed=state["done"],
-                               description=(state.get("current") or "").split("::")[-1][:50])
-                time.sleep(0.2)
-        return
-    shown = None
-    while proc.poll() is None:
-        state = _progress(progress_path)
-        current = store.check_file_of(state.get("current") or "") if state else None
-        if current and current != shown:
-            shown = current
-            print(f"  {current} ({state['done']}/{len(state['collected'])})", file=sys.stderr, flush=True)
-        time.sleep(0.5)
-
-
-def _progress(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def read_results(json_path: Path) -> list[CheckResult]:
@@ -135,7 +68,7 @@ def as_json(curriculum: Curriculum, results: list[CheckResult], self_done: set[s
         })
     nxt = render.next_item(curriculum, results)
     return {"summary": store.summary(curriculum, results, self_done), "items": items,
-            "next": None if nxt is None else {"id": nxt.id, "command": render.rerun_command(curriculum, nxt)}}
+            "next": None if nxt is None else {"id": nxt.id, "command": render.rerun_command(curriculum, nxt, lang)}}
 
 
 def as_markdown(curriculum: Curriculum, results: list[CheckResult], self_done: set[str], lang: str) -> str:
@@ -180,8 +113,7 @@ def print_terminal(curriculum: Curriculum, results: list[CheckResult], self_done
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default="exercises", help=tr("exercises (default), solutions, or a folder"))
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
-                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    add_lang_option(parser.add_argument)
     parser.add_argument("--format", choices=("terminal", "markdown", "json", "html"), default="terminal",
                         help=tr("terminal (default), markdown, json or html"))
     parser.add_argument("--output", type=Path, default=None, help=tr("write the report to this file"))
@@ -213,8 +145,8 @@ def run(args: argparse.Namespace) -> int:
     target = Target(resolve(args.target))
     print(tr("graded folder: {path}", path=target.root), file=sys.stderr)
     if not args.cached:
-        files = check_files() if args.full else stale_check_files(target, args.results, lang)
-        run_checks(args.target, files, args.results, lang)
+        files = runner.check_files() if args.full else runner.stale_check_files(target, args.results, lang)
+        runner.run_checks(args.target, files, args.results, lang)
     elif not args.results.exists():  # --cached promises that no check runs, recorded results or not
         print(tr("no recorded results yet: every item counts as not started "
                  "(`dlgrade report` or `dlgrade next --fresh` runs the checks)"), file=sys.stderr)

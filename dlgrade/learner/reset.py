@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import stubs
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.project import Project
 
 
@@ -30,7 +30,8 @@ def pristine_stub(filename: str) -> str:
                            capture_output=True, text=True, check=True).stdout.split()
     if not first:
         raise FileNotFoundError(tr("no stub for {path}: neither solutions/ nor a commit that added it", path=rel))
-    return subprocess.run(["git", "show", f"{first[-1]}:{rel}"], cwd=project.root, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(["git", "show", f"{first[-1]}:{rel}"], cwd=project.root, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def _spans(source: str) -> dict[str, tuple[int, int]]:
@@ -76,8 +77,7 @@ def reset(target: str, exercises: Path | None = None) -> tuple[Path, Path]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", help=tr("an item (ex3.2: its functions) or an exercise (ex3: the whole file)"))
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
-                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    add_lang_option(parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,15 +2,14 @@
 
 In the manner of rustlings: the current item is the first unfinished one (or --item, which may
 name an exercise: its first unfinished item). Each run clears the screen and shows the item's
-status in one block; when the item passes, watch says so and moves on to the next unfinished item.
+status in one block; when the item passes, watch says so and moves on to the next unfinished item,
+keeping that line above the next item's block until the next save.
 Only the files the item's checks depend on are watched (its exercise files, its check file, its
 fixtures: dlgrade/core/records.py), by polling modification times (no inotify needed). Ctrl-C stops.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,10 +18,11 @@ from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import records as store
 from dlgrade.core import render
 from dlgrade.core.curriculum import Curriculum, Item
-from dlgrade.core.i18n import set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr
 from dlgrade.core.messages import msg
 from dlgrade.core.project import Project
-from dlgrade.core.results import PASSED, from_gradescope, item_status
+from dlgrade.core.results import PASSED, item_status
+from dlgrade.learner import runner
 
 CLEAR = "\033[2J\033[H"
 
@@ -59,16 +59,9 @@ def next_after(curriculum: Curriculum, item: Item, results: list) -> Item | None
 
 def check_item(curriculum: Curriculum, item: Item, lang: str) -> tuple[str, list[str]]:
     """Run the item's checks (recorded like any run); returns (item status, the lines of its status block)."""
-    json_path = Project.locate().state / "watch-results.json"
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "pytest", render.check_file(curriculum, item), "--item", item.id,
-               "--lang", lang, "-q", "--no-header", "-p", "no:cacheprovider", "--dlgrade-json", str(json_path)]
-    proc = subprocess.run(command, cwd=Project.locate().root, capture_output=True, text=True, check=False)
-    results = from_gradescope(json.loads(json_path.read_text(encoding="utf-8"))) if json_path.exists() else []
+    results, output = runner.run_item(render.check_file(curriculum, item), item.id, lang)
     if not results:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-        return "failed", [tr("the checks of {item} did not run:", item=item.id), *tail]
+        return "failed", [tr("the checks of {item} did not run:", item=item.id), *output.strip().splitlines()[-15:]]
     status = item_status(item, results)
     lines = [f"{item.id} {item.title(lang)}: {msg(status, lang)}"]
     shown = set()
@@ -82,7 +75,7 @@ def check_item(curriculum: Curriculum, item: Item, lang: str) -> tuple[str, list
     if status != PASSED:
         if item.hint and not any(f"{msg('hint', lang)}:" in line for line in lines):
             lines.append(f"  {msg('hint', lang)}: {item.hint(lang)}")
-        lines.append(f"  {msg('rerun', lang)}: {render.rerun_command(curriculum, item)}")
+        lines.append(f"  {msg('rerun', lang)}: {render.rerun_command(curriculum, item, lang)}")
     return status, lines
 
 
@@ -90,8 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--item", default=None,
                         help=tr("watch this item (ex2.5) or exercise (ex2); default: the first unfinished item"))
     parser.add_argument("--interval", type=float, default=1.0, help=tr("seconds between looks at the files"))
-    parser.add_argument("--lang", choices=curriculum_mod.LANGS, default=None,
-                        help=tr("en or zh (default: DLGRADE_LANG, then the locale)"))
+    add_lang_option(parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,25 +95,33 @@ def run(args: argparse.Namespace) -> int:
         print(exc.args[0], file=sys.stderr)
         return 2
     clear = CLEAR if sys.stdout.isatty() else "\n"
+    project = Project.locate()
     seen = None
+    # The last pass stays above the next item's block until the learner saves: a learner who
+    # looked away while the next item's checks ran still sees that the previous one passed.
+    passed_line: str | None = None
     try:
         while item is not None:
             files = watched_files(curriculum, item)
             current = file_states(files)
             if current != seen:
+                if seen is not None:  # a save, not the first run of this item
+                    passed_line = None
                 seen = current
                 status, block = check_item(curriculum, item, lang)
-                print(clear + "\n".join(block), flush=True)
+                print(clear + "\n".join(([passed_line, ""] if passed_line else []) + block), flush=True)
                 if status == PASSED:
-                    following = next_after(curriculum, item, store.read_results(Project.locate().last_results))
+                    following = next_after(curriculum, item, store.read_results(project.last_results))
                     if following is None:
                         print(msg("all_passed", lang), flush=True)
                         return 0
-                    print(tr("{item} passes — next: {next} {title}", item=item.id, next=following.id,
-                             title=following.title(lang)), flush=True)
+                    passed_line = tr("{item} passes — next: {next} {title}", item=item.id, next=following.id,
+                                     title=following.title(lang))
+                    print(passed_line, flush=True)
                     item, seen = following, None
                     continue
-                names = ", ".join(str(p.relative_to(Project.locate().root)) for p in files if p.parent in (Project.locate().exercises, Project.locate().checks))
+                names = ", ".join(str(p.relative_to(project.root)) for p in files
+                                  if p.parent in (project.exercises, project.checks))
                 print(tr("-- waiting for changes to {files} (Ctrl-C to stop) --", files=names), flush=True)
             time.sleep(args.interval)
     except KeyboardInterrupt:

@@ -1,10 +1,12 @@
 """`dlgrade autograder OUT.zip`: a Gradescope autograder bundle.
 
 The zip's root holds what Gradescope asks for (its autograder specification):
-- setup.sh          run once on Gradescope's Ubuntu base image: Python 3.11, bubblewrap, then the
-                    project's own setup.sh (the environment pinned by constraints.txt);
+- setup.sh          run once on Gradescope's Ubuntu base image: Python 3.11, bubblewrap, the CPU
+                    build of torch, then the project's own setup.sh (the environment pinned by
+                    constraints.txt);
 - run_autograder    run per submission: grades /autograder/submission through `dlgrade grade`
-                    (dlgrade/grading/gradescope_run.py) and writes /autograder/results/results.json;
+                    (dlgrade/grading/gradescope_run.py) and writes /autograder/results/results.json,
+                    in the language the bundle was built for (--lang; default: the project's language);
 - project/          the grader's files, as the learner release ships them (the stubs, no
                     solutions/, no tests/, no builders that read the reference), plus
                     hidden_checks/ (--hidden) and autograder.json (what run_autograder grades with).
@@ -22,6 +24,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from dlgrade.core.i18n import add_lang_option, detect_lang
 from dlgrade.core.project import Project
 from dlgrade.shipping.release import TEMPLATES, ReleaseError, copy_project_files, write_exercise_stubs
 
@@ -42,7 +45,7 @@ def _zip_folder(folder: Path, out: Path) -> None:
 
 
 def build_bundle(out: Path, root: Path, *, checks: list[str], hidden: Path | None,
-                 time_limit_s: float, require_sandbox: bool = False) -> list[Path]:
+                 time_limit_s: float, lang: str, allow_unsandboxed: bool = False) -> list[Path]:
     """Write the bundle to `out`; returns the maintainers' builders that were left out."""
     for spec in checks:
         if not (root / spec.split("::")[0]).exists():
@@ -55,7 +58,8 @@ def build_bundle(out: Path, root: Path, *, checks: list[str], hidden: Path | Non
         project.mkdir()
         left_out = copy_project_files(root, project)
         write_exercise_stubs(root, project)
-        config = {"checks": checks, "hidden": None, "time_limit_s": time_limit_s, "require_sandbox": require_sandbox}
+        config = {"checks": checks, "hidden": None, "time_limit_s": time_limit_s, "lang": lang,
+                  "allow_unsandboxed": allow_unsandboxed}
         if hidden is not None:
             shutil.copytree(hidden, project / "hidden_checks", ignore=shutil.ignore_patterns("__pycache__"))
             config["hidden"] = "hidden_checks"
@@ -79,9 +83,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instructor-only check files: graded with visibility hidden, never in the release")
     parser.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT_S,
                         help="wall-clock seconds per submission (keep it under the assignment's Gradescope timeout)")
-    parser.add_argument("--require-sandbox", action="store_true",
-                        help="fail a submission rather than grade it without bubblewrap where the image cannot "
-                             "start a sandbox (by default it is graded unsandboxed and the log says so)")
+    parser.add_argument("--allow-unsandboxed", action="store_true",
+                        help="where the image cannot start a bubblewrap sandbox (probed once per submission, before "
+                             "its code runs), grade without it instead of failing the submission (NOT safe for "
+                             "untrusted code)")
+    add_lang_option(parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"dlgrade autograder: {args.out} should end in .zip (Gradescope takes a zip)", file=sys.stderr)
         return 2
     try:
-        left_out = build_bundle(args.out, Project.locate().root, checks=args.checks, hidden=args.hidden, time_limit_s=args.time_limit,
-                                require_sandbox=args.require_sandbox)
+        left_out = build_bundle(args.out, Project.locate().root, checks=args.checks, hidden=args.hidden,
+                                time_limit_s=args.time_limit, lang=detect_lang(args.lang),
+                                allow_unsandboxed=args.allow_unsandboxed)
     except (ReleaseError, OSError) as exc:
         print(f"dlgrade autograder: {exc}", file=sys.stderr)
         return 2

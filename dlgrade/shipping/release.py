@@ -7,28 +7,35 @@ decides learners need it:
 - exercises/  the stubs, generated from solutions/ here (never a copy of a possibly edited exercises/)
 - checks/, fixtures/, dlgrade/  what the checks run on, as git tracks them (ignored files stay out)
 - curriculum.toml, conftest.py, pyproject.toml (pytest runs checks/), constraints.txt, setup.sh
-- README.md for learners (Chinese, then English), docs/curriculum.md with every box cleared,
-  docs/ci/ and .github/workflows/grade.yml (a GitHub Classroom / template repository grades
-  every push), .gitignore, and progress.toml, which learners commit: CI's report reads it.
+- from templates/release/: README.md for learners (Chinese, then English), .gitignore, and the
+  CI jobs .github/workflows/grade.yml and .gitlab-ci.yml (a GitHub Classroom / template
+  repository grades every push); docs/curriculum.md with every box cleared, and progress.toml,
+  which learners commit: CI's report reads it (their ticks and their language).
+- never the author's language setting: progress.toml is written new.
 
 Left out even inside those folders: maintainers' builders that read the reference (a Python
 file of checks/ or fixtures/, other than a check module, that names `solutions`, such as
 fixtures/cassettes/ex3/make_cassettes.py). torch.export programs (.pt2) lose the stack traces
 torch keeps per node: they quote the source lines of the model that was traced, the reference's.
 
-Last, every file of the release is searched for the lines of every solution region
-(`region_leaks`); a file that holds most of a region stops the release unless accepted by name.
+Last, every file of the release is searched for every solution region (`region_leaks`): for its
+lines, and, in Python files, for its code with every name and string normalised away (a check
+that re-implements an answer under other names); a file that holds most of a region stops the
+release unless accepted by name.
 """
 from __future__ import annotations
 
 import argparse
+import builtins
 import io
 import json
+import keyword
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import tokenize
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +46,10 @@ from dlgrade.core.project import Project
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHIPPED_FOLDERS = ("checks", "fixtures", "dlgrade")
 SHIPPED_FILES = ("curriculum.toml", "conftest.py", "pyproject.toml", "constraints.txt", "setup.sh")
-CI_TEMPLATE = Path("docs/ci/github-grade.yml")
 CHECKLIST = Path("docs/curriculum.md")
-# A region line shorter than this is an idiom (`return out`, `model.eval()`), not an answer.
-MIN_LINE_CHARS = 20
+# Template -> where it goes in the release.
+TEMPLATE_FILES = {"README.md": "README.md", "gitignore": ".gitignore",
+                  "github-grade.yml": ".github/workflows/grade.yml", "gitlab-ci.yml": ".gitlab-ci.yml"}
 
 
 class ReleaseError(Exception):
@@ -120,12 +127,13 @@ def learner_pyproject(text: str) -> str:
     return re.sub(r"(?m)^testpaths = .*$", 'testpaths = ["checks"]', text)
 
 
-def cleared_checklist(text: str) -> str:
-    """The author's checklist with every box unticked: the ticks are the learner's to make."""
-    text = re.sub(r"(?m)^(\s*[-*+] )\[[xX]\]", r"\1[ ]", text)
-    return text.replace("Items marked [x] were already done by the author.",
-                        "Tick the boxes as you go; `dlgrade report --update docs/curriculum.md` ticks every code item "
-                        "whose checks pass.")
+def learner_checklist(text: str) -> str:
+    """The author's checklist, every box cleared, under an opening in Chinese and English for the
+    learner (the author's own opening is English and speaks of the author's ticks)."""
+    from dlgrade.learner import checklist
+
+    intro = (TEMPLATES / "release" / "curriculum-intro.md").read_text(encoding="utf-8")
+    return intro + checklist.authors_checklist(text, with_english=True)
 
 
 def write_exercise_stubs(root: Path, out: Path) -> None:
@@ -145,16 +153,30 @@ def write_learner_files(root: Path, out: Path) -> None:
     (out / "pyproject.toml").write_text(learner_pyproject((root / "pyproject.toml").read_text(encoding="utf-8")),
                                         encoding="utf-8")
     (out / "docs").mkdir(exist_ok=True)
-    (out / CHECKLIST).write_text(cleared_checklist((root / CHECKLIST).read_text(encoding="utf-8")), encoding="utf-8")
-    shutil.copytree(root / "docs" / "ci", out / "docs" / "ci")
-    (out / ".github" / "workflows").mkdir(parents=True)
-    shutil.copy2(root / CI_TEMPLATE, out / ".github" / "workflows" / "grade.yml")
-    shutil.copy2(TEMPLATES / "release" / "README.md", out / "README.md")
-    shutil.copy2(TEMPLATES / "release" / "gitignore", out / ".gitignore")
+    (out / CHECKLIST).write_text(learner_checklist((root / CHECKLIST).read_text(encoding="utf-8")), encoding="utf-8")
+    for template, destination in TEMPLATE_FILES.items():
+        (out / destination).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(TEMPLATES / "release" / template, out / destination)
     report.ensure_progress_file(curriculum_mod.load(root / "curriculum.toml"), out / "progress.toml")
 
 
 # ---------------------------------------------------------------- leaks of the answers
+
+# A region line shorter than this is an idiom (`return out`, `model.eval()`), not an answer.
+MIN_LINE_CHARS = 20
+# Code is compared as shingles: runs of this many normalised tokens (names, strings and comments
+# dropped, so renaming every variable or rewording every message hides nothing).
+SHINGLE_TOKENS = 10
+# A region with fewer distinct shingles than this (a call or two: choose_option is one call and an
+# argmax, 20 shingles, which checks/test_ex5.py's calls of option_logprobs cover half of) is found
+# in too much unrelated code to tell anything; the line search still covers it.
+MIN_SHINGLES = 25
+# A file holding at least this share of a region's shingles re-implements it. Measured on the
+# repository: code that computes an answer with other names (the fixture builders that compute
+# expected results) shares 0.38-0.57 of the region's shingles; any other shipped file at most 0.25.
+SHINGLE_SHARE = 0.4
+NAME, STRING = "V", "S"
+KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -165,35 +187,96 @@ class Region:
     line: int
     function: str
     lines: tuple[str, ...]
+    shingles: frozenset[tuple[str, ...]] = frozenset()
 
     @property
     def label(self) -> str:
         return f"{self.file}:{self.function}"
 
 
+@dataclass(frozen=True)
+class Leak:
+    """A shipped file that holds a region: `found` of its `total` lines, or of its token shingles."""
+
+    region: Region
+    path: Path
+    found: int
+    total: int
+    unit: str  # "lines" or "shingles"
+
+    def describe(self) -> str:
+        what = "lines" if self.unit == "lines" else "token sequences (a re-implementation, renamed or not)"
+        return (f"{self.path} holds {self.found} of the {self.total} {what} of the solution region "
+                f"{self.region.file}:{self.region.line} ({self.region.function})")
+
+
+def code_tokens(source: str) -> list[tuple[str, int]]:
+    """(normalised token, line) of Python source: a name becomes V unless it is a keyword, a
+    builtin, an attribute (after `.`) or a keyword argument (before `=` inside brackets), which
+    say what the code does; a string becomes S; comments and layout are dropped. Source that does
+    not tokenize gives the tokens before the error."""
+    tokens: list[tuple[str, int]] = []
+    depth = 0
+    raw = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            raw.append(tok)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    significant = [tok for tok in raw if tok.type in (tokenize.NAME, tokenize.STRING, tokenize.NUMBER, tokenize.OP)]
+    for index, tok in enumerate(significant):
+        text = tok.string
+        if tok.type == tokenize.OP:
+            depth += text in "([{"
+            depth -= text in ")]}"
+        elif tok.type == tokenize.STRING:
+            text = STRING
+        elif tok.type == tokenize.NAME and text not in KEPT_NAMES:
+            after_dot = index > 0 and significant[index - 1].string == "."
+            following = significant[index + 1].string if index + 1 < len(significant) else ""
+            if not (after_dot or (depth > 0 and following == "=")):
+                text = NAME
+        tokens.append((text, tok.start[0]))
+    return tokens
+
+
+def shingles(tokens: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i:i + SHINGLE_TOKENS]) for i in range(len(tokens) - SHINGLE_TOKENS + 1)}
+
+
 def solution_regions(solutions: Path) -> list[Region]:
-    """Every region, its lines stripped; lines that also occur outside regions, comments and
-    short idioms are dropped (they would be found everywhere and tell nothing)."""
-    found, outside = [], set()
+    """Every region: its lines stripped (lines that also occur outside regions, comments and short
+    idioms dropped) and its token shingles (those that also occur in solution code outside the
+    regions dropped): what is found everywhere tells nothing."""
+    found, outside_lines, outside_shingles = [], set(), set()
     for path in stubs.solution_files(solutions):
-        function, body, start = "<module>", None, 0
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        text = path.read_text(encoding="utf-8")
+        function, body, start, spans = "<module>", None, 0, []
+        for number, line in enumerate(text.splitlines(), start=1):
             stripped = line.strip()
             if stripped.startswith(stubs.BEGIN_MARKER):
                 body, start = [], number
             elif stripped.startswith(stubs.END_MARKER):
-                found.append((path.relative_to(solutions).as_posix(), start, function, body))
+                found.append((path.relative_to(solutions).as_posix(), start, number, function, body, text))
+                spans.append((start, number))
                 body = None
             elif body is not None:
                 body.append(stripped)
             else:
-                outside.add(stripped)
+                outside_lines.add(stripped)
                 match = re.match(r"\s*(?:async\s+)?(?:def|class)\s+(\w+)", line)
                 if match:
                     function = match.group(1)
-    return [Region(file, start, function, tuple(line for line in body if len(line) >= MIN_LINE_CHARS
-                                                 and not line.startswith("#") and line not in outside))
-            for file, start, function, body in found]
+        outside_shingles |= shingles([tok for tok, line in code_tokens(text)
+                                      if not any(a < line < b for a, b in spans)])
+    regions = []
+    for file, start, end, function, body, text in found:
+        region_shingles = shingles([tok for tok, line in code_tokens(text) if start < line < end]) - outside_shingles
+        regions.append(Region(file, start, function,
+                              tuple(line for line in body if len(line) >= MIN_LINE_CHARS
+                                    and not line.startswith("#") and line not in outside_lines),
+                              frozenset(region_shingles) if len(region_shingles) >= MIN_SHINGLES else frozenset()))
+    return regions
 
 
 def _searchable(path: Path) -> list[bytes]:
@@ -206,16 +289,23 @@ def _searchable(path: Path) -> list[bytes]:
     return blobs
 
 
-def region_leaks(folder: Path, regions: list[Region]) -> list[tuple[Region, Path, int]]:
-    """(region, file, lines found) for every file of `folder` holding more than half of a
-    region's lines (at least two): the region's body, not an idiom it shares with other code."""
+def region_leaks(folder: Path, regions: list[Region]) -> list[Leak]:
+    """Every file of `folder` that holds a region's body: more than half of its lines (at least
+    two), in any file or zip member, or, in Python source, at least SHINGLE_SHARE of its token
+    shingles: the region re-implemented, whatever the names, strings and comments."""
     leaks = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.relative_to(folder).parts):
         blobs = _searchable(path)
+        code = shingles([tok for tok, _ in code_tokens(blobs[0].decode("utf-8", "replace"))]) \
+            if path.suffix == ".py" else set()
         for region in regions:
             found = sum(any(line.encode() in blob for blob in blobs) for line in region.lines)
             if found >= 2 and found * 2 > len(region.lines):
-                leaks.append((region, path.relative_to(folder), found))
+                leaks.append(Leak(region, path.relative_to(folder), found, len(region.lines), "lines"))
+                continue
+            shared = len(region.shingles & code)
+            if region.shingles and shared >= SHINGLE_SHARE * len(region.shingles):
+                leaks.append(Leak(region, path.relative_to(folder), shared, len(region.shingles), "shingles"))
     return leaks
 
 
@@ -252,7 +342,7 @@ def make_release(out: Path, root: Path, *, git: bool = False, accept: frozenset[
         write_learner_files(root, build)
         leaks = region_leaks(build, solution_regions(root / "solutions"))
         outcome = {"left_out": left_out, "leaks": leaks,
-                   "written": all(path.as_posix() in accept for _, path, _ in leaks)}
+                   "written": all(leak.path.as_posix() in accept for leak in leaks)}
         if not outcome["written"]:
             return outcome
         if git:
@@ -272,16 +362,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        outcome = make_release(args.out, Project.locate().root, git=args.git, accept=frozenset(Path(p).as_posix() for p in args.accept_leak))
+        outcome = make_release(args.out, Project.locate().root, git=args.git,
+                               accept=frozenset(Path(p).as_posix() for p in args.accept_leak))
     except (ReleaseError, stubs.StubError, SyntaxError, OSError, subprocess.CalledProcessError) as exc:
         print(f"dlgrade release: {exc}", file=sys.stderr)
         return 2
     for rel in outcome["left_out"]:
         print(f"left out (reads solutions/): {rel}")
-    for region, path, found in outcome["leaks"]:
+    for leak in outcome["leaks"]:
         accepted = " (accepted: --accept-leak)" if outcome["written"] else ""
-        print(f"{path} holds {found} of the {len(region.lines)} lines of the solution region "
-              f"{region.file}:{region.line} ({region.function}){accepted}", file=sys.stderr)
+        print(leak.describe() + accepted, file=sys.stderr)
     if not outcome["written"]:
         print("dlgrade release: the answers would ship; nothing was written. Make those files stop carrying "
               "the reference's code (a check can compare with stored data: `dlgrade snapshot`), or ship one "

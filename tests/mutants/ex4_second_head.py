@@ -1,4 +1,4 @@
 """Takes head 1 (the second head) for "the first head"."""
 TARGET = "ex4_clip.py"
-CATCHES = ["checks/test_ex4.py::test_plot_attention_map[tiny-layer-2-head0]"]
+CATCHES = ["checks/test_ex4.py::test_plot_attention_map[layer-2-head0]"]
 REPLACE = [("full_map = attentions[layer][0, head].detach().float()", "full_map = attentions[layer][0, 1].detach().float()")]

@@ -1,4 +1,5 @@
-"""Option score averaged over its tokens (length-normalised) instead of summed."""
+"""normalization="sum" divided by the token count too: the raw score and GPT-3's per-token score mixed up."""
 TARGET = "ex5_papers.py"
-CATCHES = ["checks/test_ex5.py::test_option_logprobs_match_the_logits"]
-REPLACE = [("scores.append(token_logps[-len(option_ids):].sum())", "scores.append(token_logps[-len(option_ids):].mean())")]
+CATCHES = ["checks/test_ex5.py::test_option_logprobs_match_the_models_loss"]
+SAYS = ["normalization='sum'"]
+REPLACE = [('    if normalization == "per_token":\n', '    if normalization != "unconditional":\n')]

@@ -2,7 +2,7 @@
 TARGET = "ex5_papers.py"
 PASSES = ["checks/test_ex5.py::test_rope_matches_qwen2_rotary_embedding",
           "checks/test_ex5.py::test_rope_matches_at_the_paper_base",
-          "checks/test_ex5.py::test_rope_scores_depend_only_on_relative_position", "checks/test_ex5.py::test_rope_keeps_dtype"]
+          "checks/test_ex5.py::test_rope_scores_depend_only_on_relative_position", "checks/test_ex5.py::test_rope_keeps_dtype_and_computes_angles_in_float32"]
 
 
 def apply_rope(x, positions, *, theta=10000.0):
