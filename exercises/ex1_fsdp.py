@@ -61,12 +61,11 @@ import os
 
 import torch
 import torch.distributed as dist
+from ex1_distributed_common import build_model, choose_backend, global_batch, load_data, parse_args
 from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 from torch.nn import functional as F
-
-from ex1_distributed_common import build_model, choose_backend, global_batch, load_data, parse_args
 
 
 def shard_model(model: torch.nn.Module, device: torch.device, world_size: int) -> torch.nn.Module:

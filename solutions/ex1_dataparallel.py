@@ -25,9 +25,8 @@ from __future__ import annotations
 import importlib
 
 import torch
-from torch.nn import functional as F
-
 from ex1_distributed_common import build_model, global_batch, load_data, parse_args
+from torch.nn import functional as F
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,10 +29,9 @@ import os
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from ex1_distributed_common import build_model, choose_backend, global_batch, load_data, parse_args
 from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
-
-from ex1_distributed_common import build_model, choose_backend, global_batch, load_data, parse_args
 
 
 def shard(images: torch.Tensor, labels: torch.Tensor, rank: int, world_size: int):

@@ -41,7 +41,7 @@ from torchvision import datasets, transforms
 # 先选好不弹窗口的后端（Agg），再导入 pyplot。
 # Choose the non-interactive backend (Agg) before importing pyplot.
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "ex1_best.pt"

@@ -23,6 +23,7 @@ from dlgrade.boundary.proxy import LearnerProcess, LearnerProcessError, LearnerP
 from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit.replay_server import ReplayServer
 from dlgrade.core.project import Project
+from dlgrade.core.tracebacks import location
 
 LEARNER = '''
 import os, sys, torch
@@ -150,7 +151,7 @@ def test_calls_values_handles_and_exceptions(learner):
     assert torch.equal(ex9.double(torch.arange(3.0)), torch.tensor([0.0, 2.0, 4.0]))
     with pytest.raises(ex9.GroundingError, match="no box for 3") as info:
         ex9.refuse(3)
-    assert isinstance(info.value, ValueError) and str(info.value.dlgrade_where) == "ex9_demo.py:13 in refuse"
+    assert isinstance(info.value, ValueError) and location(info.value.dlgrade_where) == "ex9_demo.py:13 in refuse"
     with pytest.raises(NotImplementedError):
         ex9.todo()
     linear = ex9.make_linear()

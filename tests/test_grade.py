@@ -46,7 +46,7 @@ MEMORY_GIB = 2  # tests/hostile/hogs_resources.py takes its share of this
 TIME_LIMIT_S = 300
 CHECKS = ["--checks", "checks/test_ex3.py", "--check-time-cap", str(CAP_S), "--memory-limit", str(MEMORY_GIB)]
 # Checks (node ID substrings) that call a function, for the submissions that break it.
-CALLS = {"complete_text": ["test_text_generation_chat_completions", "test_rate_limit_is_retried", "[complete_text-"],
+CALLS = {"complete_text": ["test_text_generation_chat_completions", "[complete_text-"],
          "respond_text": ["test_text_generation_responses_api", "[respond_text-"],
          "draw_box": ["test_draw_box"]}
 ALL = ["::"]

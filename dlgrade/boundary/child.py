@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.boundary import codec, recipes, wire
-from dlgrade.boundary.loader import LoadError, innermost_in, load_module
+from dlgrade.boundary.loader import LoadError, load_module
+from dlgrade.core.tracebacks import innermost_frame
 
 MAX_TEXT = 20_000
 
@@ -74,7 +75,7 @@ def _builtin_bases(kind: type) -> list[str]:
 
 
 def _error(exc: BaseException, root: Path) -> tuple[dict[str, Any], list[bytes]]:
-    where = innermost_in(exc.__traceback__, root)
+    where = innermost_frame(exc.__traceback__, root)
     try:
         args, blobs = codec.encode(list(exc.args))
     except codec.CodecError:
@@ -87,12 +88,12 @@ def _error(exc: BaseException, root: Path) -> tuple[dict[str, Any], list[bytes]]
         "builtin_bases": _builtin_bases(type(exc)),
         "args": args,
         "text": str(exc)[:MAX_TEXT],
-        "where": [where.file, where.line, where.function] if where else None,
+        "where": [where.filename, where.lineno, where.name] if where else None,
         "frames": traceback.format_list(frames)[-10:],
     }
     if isinstance(exc, LoadError):
         record["load"] = {"kind": exc.kind, "detail": exc.detail[:MAX_TEXT], "line": exc.line,
-                          "where": str(exc.where) if exc.where else None}
+                          "where": exc.where}
     return {"error": record}, blobs
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.boundary import codec, wire
-from dlgrade.boundary.loader import LoadError, Where
+from dlgrade.boundary.loader import LoadError
 
 # Libraries whose exception classes a learner's code may let through on purpose (the checks then
 # expect the library's own class): rebuilt as that class, without running its constructor.
@@ -179,7 +179,8 @@ class LearnerProcess:
             exc = kind.__new__(kind)
             exc.args = tuple(args)
         where = record.get("where")
-        exc.dlgrade_where = Where(str(where[0]), int(where[1]), str(where[2])) if isinstance(where, list) else None
+        exc.dlgrade_where = (traceback.FrameSummary(str(where[0]), int(where[1]), str(where[2]), lookup_line=False)
+                             if isinstance(where, list) else None)
         exc.dlgrade_frames = [str(f) for f in record.get("frames", [])]
         exc.dlgrade_text = text
         return exc
@@ -288,6 +289,11 @@ class LearnerModule:
             self._handle = (self._process.generation, handle)
         return self._handle[1]
 
+    def load(self) -> LearnerModule:
+        """Import the file now (in a fresh learner process too), not at the first attribute read."""
+        self._module()
+        return self
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
@@ -306,6 +312,4 @@ def remote_frames(exc: BaseException) -> list[str]:
 def remote_where(exc: BaseException) -> traceback.FrameSummary | None:
     """Where in the learner's files an exception from the learner process was raised."""
     where = getattr(exc, "dlgrade_where", None)
-    if isinstance(where, Where):
-        return traceback.FrameSummary(where.file, where.line, where.function, lookup_line=False)
-    return None
+    return where if isinstance(where, traceback.FrameSummary) else None

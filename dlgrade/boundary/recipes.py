@@ -89,6 +89,40 @@ def openai_client(**kwargs: Any) -> Any:
     return openai.OpenAI(**kwargs)
 
 
+@recipe
+def environ(values: dict[str, str | None]) -> dict[str, str | None]:
+    """Set environment variables of the learner process (None unsets one); returns their previous values.
+
+    The learner process has an environment of its own: a check that changes its own `os.environ`
+    changes nothing that learner code reads.
+    """
+    import os
+    previous = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    return previous
+
+
+@recipe
+def text(obj: Any) -> str:
+    """`str(obj)` of a learner object (an observation: a URL object, a path)."""
+    return str(obj)
+
+
+@recipe
+def block_network(allowed_hosts: list[str]) -> None:
+    """Refuse connections to any host but `allowed_hosts` (regular expressions) in the learner process.
+
+    A courtesy, not a guard (the process is the learner's): code that reaches past the server it was
+    given fails at once instead of sending a request, and a key, to the real API.
+    """
+    from pytest_recording.network import block
+    block(allowed_hosts=allowed_hosts)
+
+
 def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A recipe's result in the learner process (an input a `Recipe` names, or an observation)."""
     if name not in REGISTRY:

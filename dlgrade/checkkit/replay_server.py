@@ -3,8 +3,8 @@
 The learner's code runs in the learner process (dlgrade/boundary) with a real `openai` client
 whose `base_url` points here. Every request that arrives is matched against a cassette with the
 same semantic matchers as in-process replay (api_replay.py) and answered with the recorded
-response, or with an HTTP 400 whose reason the check (not the learner's code) reads from
-`unmatched`. What the check judges is what this server received, which learner code cannot
+response, or with an HTTP 400 whose reason the check reads from `unmatched` (the learner's code
+gets it too, in the error's message, for its own debugging; the check never trusts that copy). What the check judges is what this server received, which learner code cannot
 rewrite after the fact.
 
 A base URL names the recorded host in its first path segment,
@@ -35,17 +35,22 @@ MAX_BODY_BYTES = 64 * 2**20
 
 @dataclass
 class Received:
-    """One request as the server saw it, and whether a recorded answer matched it."""
+    """One request as the server saw it, whether a recorded answer matched it, and what the server answered."""
 
     method: str
     url: str
     headers: dict[str, str]
     body: bytes
     answered: bool
+    status: int
+    response: bytes
     why_not: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+    def response_json(self) -> Any:
+        return json.loads(self.response) if self.response else None
 
 
 @dataclass
@@ -78,17 +83,18 @@ class ReplayServer:
         try:
             response = self._cassette.play_response(matched)
         except (CannotOverwriteExistingCassetteException, UnhandledHTTPRequestError):
-            why = api_replay.unanswered(method, recorded_url, body, self._cassette)
-            self.received.append(Received(method, recorded_url, headers, body, False, why))
-            error = {"error": {"message": "no recorded answer for this request", "type": "invalid_request_error",
-                               "code": "dlgrade_unrecorded"}}
-            return 400, {"content-type": "application/json"}, json.dumps(error).encode()
-        self.received.append(Received(method, recorded_url, headers, body, True))
+            why = api_replay.unanswered(method, recorded_url, matched.body, self._cassette)
+            error = json.dumps({"error": {"message": f"no recorded answer for this request: {why}",
+                                          "type": "invalid_request_error", "code": "dlgrade_unrecorded"}}).encode()
+            self.received.append(Received(method, recorded_url, headers, body, False, 400, error, why))
+            return 400, {"content-type": "application/json"}, error
         status = int(response["status"]["code"])
         out_headers = {k: v[0] if isinstance(v, list) else v for k, v in response.get("headers", {}).items()
                        if k.lower() not in ("content-length", "content-encoding", "transfer-encoding", "connection")}
         raw = response["body"]["string"]
-        return status, out_headers, raw.encode() if isinstance(raw, str) else raw
+        payload = raw.encode() if isinstance(raw, str) else raw
+        self.received.append(Received(method, recorded_url, headers, body, True, status, payload))
+        return status, out_headers, payload
 
     @contextmanager
     def running(self) -> Iterator[ReplayServer]:
@@ -136,6 +142,10 @@ def _handler_for(replay: ReplayServer) -> type[BaseHTTPRequestHandler]:
             for key, value in out_headers.items():
                 self.send_header(key, value)
             self.send_header("content-length", str(len(payload)))
+            # One request per connection: a learner's client outlives the check (it stays in the learner
+            # process), and a kept-alive connection would hold a handler thread here until the session ends.
+            self.send_header("connection", "close")
+            self.close_connection = True
             self.end_headers()
             self.wfile.write(payload)
 

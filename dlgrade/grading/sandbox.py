@@ -277,7 +277,8 @@ def write_etc(folder: Path) -> dict[str, Path]:
 @dataclass
 class Launch:
     """A sandboxed command ready for Popen: `argv` and the descriptors it must inherit (`pass_fds`).
-    bwrap's options travel in a memfd; close() it once the process started."""
+    bwrap's options travel in a memfd; close() it once the process started. Start it with an empty
+    environment and cwd "/": bwrap's reaper (pid 1 inside) keeps both, /proc/1/environ shows them."""
 
     argv: list[str]
     pass_fds: tuple[int, ...]
@@ -322,7 +323,8 @@ def sandbox_launch(command: list[str], *, mounts: list[Mount], env: dict[str, st
     fd = os.memfd_create("dlgrade-bwrap-args", 0)
     os.write(fd, b"".join(os.fsencode(a) + b"\0" for a in args))
     os.lseek(fd, 0, os.SEEK_SET)
-    return Launch(["bwrap", "--args", str(fd), "--", *limits.prlimit(), *command], (fd, *keep_fds), [fd])
+    return Launch([shutil.which("bwrap") or "bwrap", "--args", str(fd), "--", *limits.prlimit(), *command],
+                  (fd, *keep_fds), [fd])
 
 
 PROBE = ("import socket, pytest, dlgrade; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "

@@ -198,18 +198,18 @@ class Runner:
                 [layout.executable, "-P", "-m", "pytest", *args], mounts=mounts, env=env, cwd=f"{INSIDE}/scratch",
                 etc=isolation.write_etc(run_dir / "etc"), limits=self.settings.limits, readonly_root=INSIDE,
                 scratch=(f"{INSIDE}/scratch",), keep_fds=(channel.write_fd,))
-            command, pass_fds = cap.wrap(launch.argv), launch.pass_fds
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            command, pass_fds, cwd = cap.wrap(launch.argv), launch.pass_fds, Path("/")
+            env = {}
         else:
             env = self._env(str(run_dir), run_dir, str(SANDBOX_SITE), sys.executable)
             prefix, _ = isolation.network_namespace()
             command = cap.wrap([*(prefix or []), sys.executable, "-P", "-m", "pytest", *args])
-            pass_fds = (channel.write_fd,)
+            pass_fds, cwd = (channel.write_fd,), run_dir / "scratch"
         try:
             with self.lock:
                 if self.stop.is_set():
                     raise Interrupted()
-                proc = subprocess.Popen(command, cwd=run_dir / "scratch", env=env, stdin=subprocess.DEVNULL,
+                proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                                         pass_fds=pass_fds)
                 self.live.add(proc)

@@ -1,10 +1,11 @@
-"""Class 7, resources per process instead of per submission: at import, fill the working folder
-until the disk says no, then start three processes that each touch 45 % of the submission's
+"""Class 7, resources per process instead of per submission: at import, look whether the working
+folder is the host's disk, then start three processes that each touch 40 % of the submission's
 memory limit at once (the class run passes --memory-limit 2). A correct submission otherwise.
 
-Stopped: the working folder is a size-limited tmpfs (1 GiB), and the sandbox's memory cgroup
-counts every process of the submission together: not all three can hold their share. Were they
-all able to, the import fails and the row says 0. Graded only where the grader can make cgroups.
+Stopped: the working folder is a size-limited tmpfs (1 GiB; its pages count in the memory
+cgroup), and the sandbox's memory cgroup counts every process of the submission together: not
+all three can hold their share. Otherwise the import fails and the row says 0. Graded only
+where the grader can make cgroups.
 """
 BASE = "solution"
 EXPECT = "full"
@@ -16,25 +17,16 @@ def _hog():
     import subprocess
     import sys
 
-    written, chunk = 0, b"x" * (64 << 20)
-    try:
-        with open("hog.bin", "wb") as f:
-            while written < (3 << 29):
-                f.write(chunk)
-                f.flush()
-                written += len(chunk)
-    except OSError:
-        pass
-    finally:
-        if os.path.exists("hog.bin"):
-            os.unlink("hog.bin")
-    if written >= (3 << 29):
-        raise SystemExit(f"{written} bytes written to the scratch folder: no disk limit")
-    share = int(0.45 * 2 * (1 << 30))
-    code = (f"import time; b = bytearray({share}); b[::4096] = b'x' * len(b[::4096]); time.sleep(3)")
+    with open("/proc/self/mountinfo") as f:
+        mounts = {line.split()[4]: line.split(" - ")[1].split()[0] for line in f}
+    disk = os.statvfs(os.getcwd())
+    if mounts.get(os.getcwd()) != "tmpfs" or disk.f_blocks * disk.f_frsize > (1 << 30):
+        raise SystemExit("the working folder is not a size-limited tmpfs: writes reach the host's disk")
+    share = int(0.4 * 2 * (1 << 30))
+    code = f"import time; b = bytearray({share}); b[::4096] = b'x' * len(b[::4096]); time.sleep(1)"
     procs = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(3)]
     if all(p.wait() == 0 for p in procs):
-        raise SystemExit("three processes held 135 % of the memory limit: no per-submission memory cap")
+        raise SystemExit("three processes held 120 % of the memory limit: no per-submission memory cap")
 
 
 _hog()
