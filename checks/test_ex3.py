@@ -1,18 +1,21 @@
 """Checks for exercise 3: gpt-4o through the OpenAI API, replayed from cassettes.
 
-The learner's functions run against the real `openai` client; its HTTP requests are
-answered from fixtures/cassettes/ex3/ by vcrpy (pytest-recording) and never leave the
-machine (block_network). A request that differs from the recorded one fails with the
-first difference, e.g. `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`.
+The learner's functions run in the learner process (dlgrade/boundary), with a real `openai`
+client built there (`Recipe("openai_client", ...)`) whose base URL is a replay server in this
+process (dlgrade/checkkit/replay_server.py): it answers from fixtures/cassettes/ex3/ and keeps every
+request it received. What a check asserts about requests comes from the server, never from the
+learner process. A request that differs from the recorded one fails with the first difference, e.g.
+`model differs: recorded "gpt-4o", yours "gpt-4o-mini"`. Connections to anything but this machine
+are refused in the learner process, so code that bypasses the client it was given never reaches a
+real API.
 """
 from __future__ import annotations
 
 import copy
 import json
 import numbers
-import os
+from collections.abc import Callable, Iterator
 
-import httpx2
 import numpy as np
 import openai
 import pytest
@@ -20,8 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from dlgrade.boundary.proxy import Handle, LearnerModule
+from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit import api_replay as replay
 from dlgrade.checkkit.feedback import expect, expect_type, fail, prose
+from dlgrade.checkkit.replay_server import ReplayServer
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
@@ -46,8 +53,12 @@ API_ERRORS = {"text_chat_unauthorized.yaml": 401, "text_responses_region_blocked
 # Rounding to the nearest pixel leaves at most half a pixel; the rest is float error of the scaling
 # (x * width / 1000 and x * (width / 1000) differ by < 1e-12): docs/measurements/ex3.md.
 ROUNDING_SLACK = 0.5 + 1e-6
+# How the replay server matches a request, unless a check's @pytest.mark.replay(match_on=...) says otherwise.
+MATCH_ON = ("method", "scheme", "host", "path", "openai_body")
+# What the learner process may connect to: the replay server on this machine.
+LOOPBACK = ["127.0.0.1"]
 
-pytestmark = [pytest.mark.block_network, pytest.mark.time_limit(20)]
+pytestmark = pytest.mark.time_limit(20)
 
 
 def _without_detail(value) -> bool:
@@ -66,7 +77,7 @@ def _without_detail(value) -> bool:
 
 
 def drop_image_detail(request):
-    """vcrpy before_record_request (applied to the learner's request before matching): an image part's
+    """The replay server's before_match (the learner's request, before matching): an image part's
     `detail` is the learner's choice (the module docstring says so), like the sampling settings."""
     try:
         body = json.loads(request.body)
@@ -80,57 +91,84 @@ def drop_image_detail(request):
 
 
 @pytest.fixture(scope="module")
-def vcr_config():
-    return {
-        "match_on": ("method", "scheme", "host", "path", "openai_body"),
-        "filter_headers": list(replay.SECRET_HEADERS),
-        "before_record_request": drop_image_detail,
-        "before_record_response": replay.scrub_response,
-        "decode_compressed_response": True,
-    }
+def ex3(target: Target) -> LearnerModule:
+    # Imported now, before a check changes the learner process's environment (a key read at import).
+    return target.learner_module(FILE).load()
 
 
-@pytest.fixture(scope="module")
-def vcr_cassette_dir():
-    return str(CASSETTES)
+@pytest.fixture
+def learner_env(ex3: LearnerModule, target: Target) -> Iterator[Callable[..., None]]:
+    """Set (a value) or unset (None) environment variables in the learner process, for this check only."""
+    previous: dict[str, str | None] = {}
+
+    def setenv(**values: str | None) -> None:
+        ex3.load()  # a restarted learner process imports the file before the change, too
+        for name, value in target.recipe("environ", values).items():
+            previous.setdefault(name, value)
+
+    yield setenv
+    if previous:
+        target.recipe("environ", previous)
 
 
-@pytest.fixture(scope="module")
-def ex3(target):
-    return target.module(FILE)
+def cassette_name(request: pytest.FixtureRequest) -> str:
+    """The cassette named by @pytest.mark.default_cassette, or by a `cassette` parameter."""
+    marker = request.node.get_closest_marker("default_cassette")
+    if marker:
+        return marker.args[0]
+    return request.node.callspec.params["cassette"]
 
 
-class Replay:
-    """A client for the learner's functions that keeps every request it sends and answer it gets."""
+def described(value: object) -> str:
+    """A value's class for a message; a learner object's as the learner process reports it."""
+    return value.dlgrade_type.rpartition(".")[2] if isinstance(value, Handle) else type(value).__name__
 
-    def __init__(self, api_key: str, cassette):
-        self.cassette = cassette
-        self.sent: list[httpx2.Request] = []
-        self.received: list[dict] = []
-        self.client = openai.OpenAI(api_key=api_key, max_retries=0, http_client=httpx2.Client(
-            event_hooks={"request": [self.sent.append], "response": [self._keep]}))
 
-    def _keep(self, response: httpx2.Response) -> None:
-        response.read()
-        self.received.append(response.json())
+class Api:
+    """A check's replay server, and the client the check hands to the learner's functions."""
 
-    def request(self) -> dict:
-        """The JSON body of the last request that got a recorded answer."""
-        self.answer()
-        return json.loads(self.sent[-1].content)
+    def __init__(self, server: ReplayServer):
+        self.server = server
+        self.client = Recipe("openai_client", api_key=FAKE_KEY, base_url=server.base_url(), max_retries=0)
+
+    def run(self, call: Callable[[], object]) -> object:
+        """`call()` (a learner function given `self.client`); a failure it raised is explained from the
+        server's side when a request went unanswered or never arrived."""
+        try:
+            return call()
+        except (NotImplementedError, AssertionError):
+            raise
+        except Exception as exc:
+            self.explain(exc)
+            raise
+
+    def explain(self, exc: BaseException) -> None:
+        """Fail with what the server saw, when that is why `exc` was raised in the learner process."""
+        if self.server.unmatched:
+            fail(tr("your request differs from the recorded one: {problem}", problem=self.server.unmatched[0].why_not))
+        if not self.server.received and isinstance(exc, openai.APIConnectionError):
+            self._nothing_arrived(got=prose(f"{type(exc).__name__}: {exc}"))
+
+    @staticmethod
+    def _nothing_arrived(**shown: object) -> None:
+        fail(tr("no request reached the recorded API through the `client` the check passed in"), **shown,
+             hint=tr("send every request with the client argument, not a client of your own; and do not "
+                     "catch exceptions around the call: the error says what went wrong"))
 
     def answer(self) -> dict:
-        """The last recorded answer the client received; a learner-facing failure when there is none."""
-        if self.received:
-            return self.received[-1]
-        if not self.sent:
-            fail(tr("no request reached the recorded API through the `client` the check passed in"),
-                 hint=tr("send every request with the client argument, not a client of your own; and do not "
-                         "catch exceptions around the call: the error says what went wrong"))
-        last = self.sent[-1]
-        why = replay.unanswered(last.method, str(last.url), last.content, self.cassette)
-        fail(tr("your request got no recorded answer ({why}), and your code caught the error instead of "
-                "letting it through", why=why), hint=tr("remove the try/except around the API call to see the error"))
+        """The recorded answer the server sent last; a learner-facing failure when there is none."""
+        if self.server.unmatched:
+            fail(tr("your request got no recorded answer ({why}), and your code caught the error instead of "
+                    "letting it through", why=self.server.unmatched[0].why_not),
+                 hint=tr("remove the try/except around the API call to see the error"))
+        if not self.server.answered:
+            self._nothing_arrived()
+        return self.server.answered[-1].response_json()
+
+    def request(self) -> dict:
+        """The JSON body of the last request that got a recorded answer, as the server received it."""
+        self.answer()
+        return self.server.answered[-1].json()
 
     def answer_text(self) -> str:
         """The text of the last answer (chat completion or Responses API object)."""
@@ -142,18 +180,21 @@ class Replay:
 
 
 @pytest.fixture
-def default_cassette_name(request) -> str:
-    """The cassette named by @pytest.mark.default_cassette, or by a `cassette` parameter."""
-    marker = request.node.get_closest_marker("default_cassette")
-    if marker:
-        return marker.args[0]
-    return request.node.callspec.params["cassette"]
+def api(request: pytest.FixtureRequest, target: Target, ex3: LearnerModule) -> Iterator[Api]:
+    marker = request.node.get_closest_marker("replay")
+    server = ReplayServer(CASSETTES / cassette_name(request), before_match=drop_image_detail,
+                          match_on=tuple(marker.kwargs["match_on"]) if marker else MATCH_ON)
+    ex3.load()
+    target.recipe("block_network", allowed_hosts=LOOPBACK)
+    with server.running():
+        yield Api(server)
 
 
-@pytest.fixture
-def api(vcr, record_mode) -> Replay:
-    # Re-recording (--record-mode=rewrite) talks to the real API with the instructor's key.
-    return Replay(FAKE_KEY if record_mode == "none" else os.environ["OPENAI_API_KEY"], vcr)
+def expect_client(client: object, function: str) -> None:
+    """An openai.OpenAI client (as the learner process reports its class)."""
+    expect(isinstance(client, Handle) and client.dlgrade_is("openai.OpenAI"),
+           tr("{what} has the wrong type", what=tr("{function}()'s return value", function=function)),
+           expected=prose("OpenAI"), got=prose(described(client)))
 
 
 def iou(a, b) -> float:
@@ -196,9 +237,8 @@ def request_texts(body: dict) -> list[str]:
 @pytest.mark.hint(N_("client.chat.completions.create(model=model, messages=[one user message with the prompt]), "
                      "then return completion.choices[0].message.content"))
 @pytest.mark.default_cassette("text_chat.yaml")
-@pytest.mark.vcr
 def test_text_generation_chat_completions(ex3, api):
-    answer = ex3.complete_text(api.client, SCENARIOS["text_prompt"])
+    answer = api.run(lambda: ex3.complete_text(api.client, SCENARIOS["text_prompt"]))
     expect_type(answer, str, tr("{function}()'s return value", function="complete_text"))
     expect(answer == api.answer_text(), tr("complete_text() must return the message text of the first choice"),
            expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
@@ -207,9 +247,8 @@ def test_text_generation_chat_completions(ex3, api):
 @pytest.mark.item("ex3.1")
 @pytest.mark.hint(N_("client.responses.create(model=model, input=prompt), then return response.output_text"))
 @pytest.mark.default_cassette("text_responses.yaml")
-@pytest.mark.vcr
 def test_text_generation_responses_api(ex3, api):
-    answer = ex3.respond_text(api.client, SCENARIOS["text_prompt"])
+    answer = api.run(lambda: ex3.respond_text(api.client, SCENARIOS["text_prompt"]))
     expect_type(answer, str, tr("{function}()'s return value", function="respond_text"))
     expect(answer == api.answer_text(), tr("respond_text() must return the response's output text"),
            expected=api.answer_text(), got=answer, hint=tr("return response.output_text"))
@@ -219,10 +258,8 @@ def test_text_generation_responses_api(ex3, api):
 @pytest.mark.hint(N_("check the key yourself at the start of make_client(): no api_key and OPENAI_API_KEY unset "
                      "or empty means raise MissingAPIKeyError, before creating any client"))
 @pytest.mark.parametrize("environment", [None, ""], ids=["unset", "empty"])
-def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environment):
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    if environment is not None:
-        monkeypatch.setenv("OPENAI_API_KEY", environment)
+def test_client_without_key_fails_before_any_request(ex3, learner_env, environment):
+    learner_env(OPENAI_API_KEY=environment)
     situation = (tr("make_client() with OPENAI_API_KEY unset") if environment is None else
                  tr("make_client() with OPENAI_API_KEY empty"))
     try:
@@ -238,7 +275,7 @@ def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environme
                      "yourself and raise MissingAPIKeyError before creating the client"))
     fail(tr("{situation} returned a client", situation=situation),
          expected=prose(tr("MissingAPIKeyError raised, before any request")),
-         got=prose(type(client).__name__), hint=tr("raise MissingAPIKeyError; never fall back to a placeholder key"))
+         got=prose(described(client)), hint=tr("raise MissingAPIKeyError; never fall back to a placeholder key"))
 
 
 @pytest.mark.item("ex3.1")
@@ -249,11 +286,8 @@ def test_client_without_key_fails_before_any_request(ex3, monkeypatch, environme
     (None, "sk-dlgrade-environment", None),
     ("sk-dlgrade-given", None, PROXY),
 ], ids=["key-argument", "key-from-environment", "base-url"])
-def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, base_url):
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    if environment is not None:
-        monkeypatch.setenv("OPENAI_API_KEY", environment)
+def test_make_client_uses_its_arguments(ex3, target, learner_env, given, environment, base_url):
+    learner_env(OPENAI_BASE_URL=None, OPENAI_API_KEY=environment)
     call = f"make_client({given!r}" + (f", base_url={base_url!r})" if base_url else ")")
     fresh_key = tr("read OPENAI_API_KEY inside make_client(), each time it is called: a key read when the module "
                    "was imported is not the one set now")
@@ -265,15 +299,18 @@ def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, ba
         fail(tr("{call} with OPENAI_API_KEY={environment} raised an error although a key was there", call=call,
                 environment=repr(environment)), got=prose(f"{type(exc).__name__}: {exc}"),
              hint=fresh_key if given is None else tr("the api_key argument wins over OPENAI_API_KEY"))
-    expect_type(client, openai.OpenAI, tr("{function}()'s return value", function="make_client"))
-    expect(client.api_key == (given or environment),
+    expect_client(client, "make_client")
+    # The client's key and base URL as the learner process reports them (an observation): this check
+    # sends no request that the replay server could judge instead.
+    key, url = client.api_key, target.recipe("text", client.base_url)
+    expect(isinstance(key, str) and key == (given or environment),
            tr("{call} with OPENAI_API_KEY={environment}: the client's API key", call=call,
-              environment=repr(environment)), expected=given or environment, got=client.api_key,
+              environment=repr(environment)), expected=given or environment, got=key,
            hint=fresh_key if given is None else
            tr("the api_key argument wins; OPENAI_API_KEY only when it is None; never a key written in the code"))
-    expect(str(client.base_url).rstrip("/") == (base_url or OFFICIAL_API),
+    expect(url.rstrip("/") == (base_url or OFFICIAL_API),
            tr("{call} with OPENAI_API_KEY={environment}: the client's base URL", call=call,
-              environment=repr(environment)), expected=base_url or OFFICIAL_API, got=str(client.base_url),
+              environment=repr(environment)), expected=base_url or OFFICIAL_API, got=url,
            hint=tr("pass base_url on to openai.OpenAI(base_url=...)"))
 
 
@@ -281,49 +318,49 @@ def test_make_client_uses_its_arguments(ex3, monkeypatch, given, environment, ba
 @pytest.mark.hint(N_("make_client() must return openai.OpenAI(..., max_retries=2) or more: the client itself retries "
                      "a 429; a retry loop in your own functions does not make the client retry"))
 @pytest.mark.default_cassette("text_chat_rate_limited.yaml")
-@pytest.mark.vcr
-def test_rate_limit_is_retried(ex3, vcr, monkeypatch):
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    client = ex3.make_client(FAKE_KEY)
-    expect_type(client, openai.OpenAI, tr("{function}()'s return value", function="make_client"))
+def test_rate_limit_is_retried(ex3, api, learner_env):
+    learner_env(OPENAI_BASE_URL=None)
+    client = ex3.make_client(FAKE_KEY, base_url=api.server.base_url())
+    expect_client(client, "make_client")
     # The check sends the recorded request itself, through the client alone: what is tested is the
-    # client's own retrying, whatever complete_text() does.
+    # client's own retrying, whatever complete_text() does. The requests counted are those the
+    # replay server received.
     try:
         client.chat.completions.create(model="gpt-4o",
                                        messages=[{"role": "user", "content": SCENARIOS["text_prompt"]}])
     except openai.RateLimitError:
         fail(tr("the client make_client() returned gave up after {count} HTTP 429 (rate limit) answers",
-                count=vcr.play_count),
+                count=len(api.server.answered)),
              expected=prose(tr("{count} requests", count=MIN_RETRIES + 1)),
-             got=prose(tr("{count} requests", count=vcr.play_count)))
-    except Exception as exc:  # a request the recording cannot answer: say why
-        why = replay.explain(exc)
-        if why is None:
-            raise
-        fail(tr("the check's request through the client make_client() returned got no recorded answer: {why}",
-                why=why), hint=tr("pass base_url on to openai.OpenAI(base_url=...): None means the official API"))
-    expect(vcr.play_count == MIN_RETRIES + 1,
+             got=prose(tr("{count} requests", count=len(api.server.received))))
+    except Exception as exc:  # a request the recording cannot answer, or one that never arrived: say why
+        if api.server.unmatched:
+            fail(tr("the check's request through the client make_client() returned got no recorded answer: {why}",
+                    why=api.server.unmatched[0].why_not),
+                 hint=tr("pass base_url on to openai.OpenAI(base_url=...): None means the official API"))
+        if not api.server.received and isinstance(exc, openai.APIConnectionError):
+            fail(tr("the check's request through the client make_client() returned never reached the base_url it "
+                    "was given"), got=prose(f"{type(exc).__name__}: {exc}"),
+                 hint=tr("pass base_url on to openai.OpenAI(base_url=...): None means the official API"))
+        raise
+    expect(len(api.server.received) == MIN_RETRIES + 1,
            tr("the request should be sent again after each of the {count} 429s", count=MIN_RETRIES),
            expected=prose(tr("{count} requests", count=MIN_RETRIES + 1)),
-           got=prose(tr("{count} requests", count=vcr.play_count)))
+           got=prose(tr("{count} requests", count=len(api.server.received))))
 
 
-def expect_api_error_propagates(call, what: str, status: int) -> None:
+def expect_api_error_propagates(api: Api, call: Callable[[], object], what: str, status: int) -> None:
     """`call` meets an HTTP `status` error from the API; the caller must get openai's own exception."""
     try:
-        value = call()
+        value = api.run(call)
     except (NotImplementedError, AssertionError):
         raise
     except openai.APIStatusError:
+        api.answer()  # the error came from the recorded answer, not from learner code
         return
     except Exception as exc:  # what the learner raised instead of openai's error
-        if replay.explain(exc):
-            raise
-        chain, seen, wrapped = exc.__cause__ or exc.__context__, {id(exc)}, False
-        while chain is not None and id(chain) not in seen:
-            wrapped = wrapped or isinstance(chain, openai.APIStatusError)
-            seen.add(id(chain))
-            chain = chain.__cause__ or chain.__context__
+        # The server sent the recorded error: whatever the learner's code raised instead was made from it.
+        wrapped = bool(api.server.answered)
         fail(tr("{call}: the API answered HTTP {status}; your code raised something else", call=what, status=status),
              expected=prose(f"openai.APIStatusError (HTTP {status})"), got=prose(f"{type(exc).__name__}: {exc}"),
              hint=tr("you turned openai's error into {error}: a caller that catches openai's errors (a wrong key, a "
@@ -339,9 +376,9 @@ def expect_api_error_propagates(call, what: str, status: int) -> None:
 @pytest.mark.hint(N_("no try/except around the API call: the caller must get openai's own exception"))
 @pytest.mark.parametrize("function,cassette", [("complete_text", "text_chat_unauthorized.yaml"),
                                                ("respond_text", "text_responses_region_blocked.yaml")])
-@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+@pytest.mark.replay(match_on=("method", "scheme", "host", "path"))
 def test_text_api_errors_propagate(ex3, api, function, cassette):
-    expect_api_error_propagates(lambda: getattr(ex3, function)(api.client, SCENARIOS["text_prompt"]),
+    expect_api_error_propagates(api, lambda: getattr(ex3, function)(api.client, SCENARIOS["text_prompt"]),
                                 f"{function}()", API_ERRORS[cassette])
 
 
@@ -371,9 +408,8 @@ def test_image_data_url_holds_the_pixels(ex3, tmp_path, suffix, mime):
 @pytest.mark.hint(N_("one user message with two content parts: {\"type\": \"text\", ...} with the question, then "
                      "{\"type\": \"image_url\", \"image_url\": {\"url\": image_data_url(image_path)}}"))
 @pytest.mark.default_cassette("image_chat.yaml")
-@pytest.mark.vcr
 def test_image_question_chat_completions(ex3, api):
-    answer = ex3.ask_about_image(api.client, SCENE, SCENARIOS["image_question"])
+    answer = api.run(lambda: ex3.ask_about_image(api.client, SCENE, SCENARIOS["image_question"]))
     expect(answer == api.answer_text(), tr("ask_about_image() must return the answer's text"),
            expected=api.answer_text(), got=answer, hint=tr("return completion.choices[0].message.content"))
     parts = api.request()["messages"][0]["content"]
@@ -387,9 +423,8 @@ def test_image_question_chat_completions(ex3, api):
 @pytest.mark.hint(N_("input=[one user item whose content is an input_text part (the question), then an input_image "
                      "part with image_url=image_data_url(image_path)], then return response.output_text"))
 @pytest.mark.default_cassette("image_responses.yaml")
-@pytest.mark.vcr
 def test_image_question_responses_api(ex3, api):
-    answer = ex3.respond_about_image(api.client, SCENE, SCENARIOS["image_question"])
+    answer = api.run(lambda: ex3.respond_about_image(api.client, SCENE, SCENARIOS["image_question"]))
     expect(answer == api.answer_text(), tr("respond_about_image() must return the response's output text"),
            expected=api.answer_text(), got=answer, hint=tr("return response.output_text"))
 
@@ -398,10 +433,10 @@ def test_image_question_responses_api(ex3, api):
 @pytest.mark.hint(N_("no try/except around the API call: the caller must get openai's own exception"))
 @pytest.mark.parametrize("function,cassette", [("ask_about_image", "image_chat_unauthorized.yaml"),
                                                ("respond_about_image", "image_responses_region_blocked.yaml")])
-@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+@pytest.mark.replay(match_on=("method", "scheme", "host", "path"))
 def test_image_api_errors_propagate(ex3, api, function, cassette):
     expect_api_error_propagates(
-        lambda: getattr(ex3, function)(api.client, SCENE, SCENARIOS["image_question"]),
+        api, lambda: getattr(ex3, function)(api.client, SCENE, SCENARIOS["image_question"]),
         f"{function}()", API_ERRORS[cassette])
 
 
@@ -489,9 +524,9 @@ def test_parse_box_rejects_bad_answers(ex3, answer):
                      "strict True, then parse_box() with the image's own width and height"))
 @pytest.mark.parametrize("name,cassette", [(name, f"grounding_{name.replace(' ', '_')}.yaml")
                                             for name in SCENARIOS["grounding_objects"]])
-@pytest.mark.vcr(match_on=("method", "scheme", "host", "path", "openai_grounding"))
+@pytest.mark.replay(match_on=("method", "scheme", "host", "path", "openai_grounding"))
 def test_locate_object_box_in_pixels(ex3, api, name, cassette):
-    box = ex3.locate_object(api.client, SCENE, name)
+    box = api.run(lambda: ex3.locate_object(api.client, SCENE, name))
     words = " ".join(request_texts(api.request())).lower()
     expect(name in words, tr("the request must name the object ({name})", name=repr(name)),
            hint=tr("put object_name into the instruction's text"))
@@ -513,22 +548,21 @@ def test_locate_object_box_in_pixels(ex3, api, name, cassette):
 @pytest.mark.hint(N_("check message.refusal first (raise GroundingError with the refusal's text), then let "
                      "parse_box() raise GroundingError"))
 @pytest.mark.parametrize("case,cassette", [(case, f"grounding_{case}.yaml") for case in ("refusal", "malformed")])
-@pytest.mark.vcr(match_on=("method", "scheme", "host", "path", "openai_grounding"))
+@pytest.mark.replay(match_on=("method", "scheme", "host", "path", "openai_grounding"))
 def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassette):
     try:
-        box = ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0])
+        box = api.run(lambda: ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0]))
     except ex3.GroundingError as exc:
+        answer = api.answer()  # the GroundingError follows the recorded answer, not a request left unsent
         if case == "refusal":
-            refusal = api.answer()["choices"][0]["message"]["refusal"]
+            refusal = answer["choices"][0]["message"]["refusal"]
             expect(refusal in str(exc), tr("the GroundingError for a refusal should carry the model's refusal text"),
                    expected=prose(tr("a message containing {text}", text=repr(refusal))), got=str(exc),
                    hint=tr("check message.refusal before parsing, and put it into the GroundingError's message"))
         return
     except (NotImplementedError, AssertionError):
         raise
-    except Exception as exc:
-        if replay.explain(exc):
-            raise
+    except Exception as exc:  # noqa: BLE001 - not a GroundingError: say which it was
         fail(tr("a {case} answer should raise GroundingError", case=case), got=prose(f"{type(exc).__name__}: {exc}"),
              hint=tr("check message.refusal, then let parse_box() raise GroundingError"))
     fail(tr("a {case} answer should raise GroundingError", case=case), got=box,
@@ -539,9 +573,9 @@ def test_locate_object_bad_answer_raises_grounding_error(ex3, api, case, cassett
 @pytest.mark.hint(N_("no try/except around the API call: the caller must get openai's own exception, not a "
                      "GroundingError"))
 @pytest.mark.default_cassette("grounding_unauthorized.yaml")
-@pytest.mark.vcr(match_on=("method", "scheme", "host", "path"))
+@pytest.mark.replay(match_on=("method", "scheme", "host", "path"))
 def test_locate_object_api_error_propagates(ex3, api):
-    expect_api_error_propagates(lambda: ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0]),
+    expect_api_error_propagates(api, lambda: ex3.locate_object(api.client, SCENE, SCENARIOS["grounding_objects"][0]),
                                 "locate_object()", API_ERRORS["grounding_unauthorized.yaml"])
 
 

@@ -54,16 +54,18 @@ def project_lang() -> str | None:
         value = tomllib.loads(path.read_text(encoding="utf-8")).get(SETTING)
     except (ProjectNotFound, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    return value if isinstance(value, str) and value else None
+    if value is not None and value not in LANGS:
+        raise ValueError(f"{path}: {SETTING} must be one of {LANGS}, not {value!r} (dlgrade lang zh|en|auto sets it)")
+    return value
 
 
 def detect_lang(explicit: str | None = None) -> str:
     """--lang wins, then DLGRADE_LANG, then the project's setting, then the locale (zh_* -> zh), else English."""
-    for candidate in (explicit, os.environ.get("DLGRADE_LANG"), project_lang()):
-        if candidate:
-            if candidate not in LANGS:
-                raise ValueError(f"language must be one of {LANGS}, not {candidate!r}")
-            return candidate
+    chosen = explicit or os.environ.get("DLGRADE_LANG") or project_lang()  # read only when needed
+    if chosen:
+        if chosen not in LANGS:
+            raise ValueError(f"language must be one of {LANGS}, not {chosen!r}")
+        return chosen
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
         if value:

@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported: the non-interactive backend
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from dlgrade.core import render
 from dlgrade.core.curriculum import Curriculum, Section
@@ -28,7 +29,7 @@ from dlgrade.core.results import CheckResult, item_status
 
 COLORS = {"passed": "#2e7d32", "partial": "#f9a825", "failed": "#c62828", "not_started": "#9e9e9e",
           "planned": "#bdbdbd", "done": "#1565c0", "todo": "#9e9e9e"}
-GRADED_COLOR, SELF_COLOR, EMPTY_COLOR = "#2e7d32", "#1565c0", "#e0e0e0"
+GRADED_COLOR, SELF_COLOR = "#2e7d32", "#1565c0"
 DETAIL_CHARS = 400
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
@@ -53,7 +54,7 @@ DATE_FORMATS = dict(formats=["%Y", "%Y-%m", "%m-%d", "%H:%M", "%H:%M", "%S.%f"],
                     offset_formats=["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"])
 
 
-def _svg(figure: plt.Figure) -> str:
+def _svg(figure: Figure) -> str:
     """The figure as inline SVG markup, its text kept as text (the browser draws it)."""
     buffer = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "dlgrade"}):

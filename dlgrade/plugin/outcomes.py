@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dlgrade.boundary.proxy import LearnerProcessError, remote_where
 from dlgrade.checkkit.feedback import CheckFailure, CheckTimeout
 from dlgrade.checkkit.targets import Target, TargetError
 from dlgrade.core.i18n import tr
@@ -63,10 +64,12 @@ def _replay_problem(exc: BaseException) -> str | None:
 def classify(excinfo: pytest.ExceptionInfo[BaseException], target: Target) -> tuple[str, str]:
     """(status, one-paragraph message) for a check that raised (a CheckFailure's own hint not included)."""
     exc = excinfo.value
-    where = innermost_frame(excinfo.tb, target.root)
+    where = innermost_frame(excinfo.tb, target.root) or remote_where(exc)
     at = f" ({location(where)})" if where else ""
     if isinstance(exc, TargetError):
         return (NOT_STARTED if exc.not_started else FAILED), str(exc)
+    if isinstance(exc, LearnerProcessError):
+        return FAILED, str(exc)
     if isinstance(exc, NotImplementedError):
         if where is None:
             return NOT_STARTED, tr("a function in {folder}/ still raises NotImplementedError", folder=target.label)
@@ -118,7 +121,8 @@ def pytest_runtest_makereport(item: pytest.Item,
     _shorten_sections(report)
 
     check_hint = None  # a CheckFailure's hint for its own mistake, shown instead of the item's
-    if report.skipped and call.excinfo is not None and innermost_frame(call.excinfo.tb, state.target.root):
+    if report.skipped and call.excinfo is not None and (innermost_frame(call.excinfo.tb, state.target.root)
+                                                        or remote_where(call.excinfo.value)):
         report.outcome = "failed"  # a skip raised by the learner's code must not hide a check
         status, message = FAILED, tr("your code called pytest.skip(); checks decide what is skipped")
     elif report.failed and call.excinfo is not None:
