@@ -358,7 +358,7 @@ def expect_api_error_propagates(api: Api, call: Callable[[], object], what: str,
     except openai.APIStatusError:
         api.answer()  # the error came from the recorded answer, not from learner code
         return
-    except Exception as exc:  # what the learner raised instead of openai's error
+    except Exception as exc:  # noqa: BLE001 - what the learner raised instead of openai's error
         # The server sent the recorded error: whatever the learner's code raised instead was made from it.
         wrapped = bool(api.server.answered)
         fail(tr("{call}: the API answered HTTP {status}; your code raised something else", call=what, status=status),

@@ -274,4 +274,42 @@ def test_recorded_answers_reach_learner_code_through_a_real_client(tmp_path):
         process.stop()
     assert [r.answered for r in server.received] == [False, True]
     assert server.received[1].json()["messages"][0]["content"] == question
+    assert [r.status for r in server.received] == [400, 200]
+    assert "residual" in server.received[1].response_json()["choices"][0]["message"]["content"]
     assert "something else" in server.unmatched[0].why_not
+
+
+@pytest.mark.slow
+def test_recipes_change_the_learner_process_not_the_checks_process(tmp_path):
+    """The learner process has its own environment (set and unset by recipe), `str()` of a learner
+    object is an observation, and a blocked network refuses every host but the allowed ones."""
+    (tmp_path / "ex9_env.py").write_text(textwrap.dedent("""
+        import os, socket
+
+        AT_IMPORT = os.environ.get("DLGRADE_DEMO")
+
+        class Url:
+            def __str__(self):
+                return "http://127.0.0.1:1/v1"
+
+        URL = Url()
+
+        def read(name):
+            return os.environ.get(name)
+
+        def connect(host):
+            socket.create_connection((host, 9), timeout=1)
+    """))
+    process = LearnerProcess(tmp_path)
+    try:
+        ex9 = process.module("ex9_env.py").load()
+        previous = process.recipe("environ", {"DLGRADE_DEMO": "set", "HOME": None})
+        assert previous == {"DLGRADE_DEMO": None, "HOME": os.environ.get("HOME")}
+        assert ex9.read("DLGRADE_DEMO") == "set" and ex9.read("HOME") is None and ex9.AT_IMPORT is None
+        assert "DLGRADE_DEMO" not in os.environ
+        assert process.recipe("text", ex9.URL) == "http://127.0.0.1:1/v1"
+        process.recipe("block_network", ["127.0.0.1"])
+        with pytest.raises(RuntimeError, match="Network is disabled"):
+            ex9.connect("192.0.2.1")
+    finally:
+        process.stop()

@@ -4,8 +4,8 @@ The learner's code runs in the learner process (dlgrade/boundary) with a real `o
 whose `base_url` points here. Every request that arrives is matched against a cassette with the
 same semantic matchers as in-process replay (api_replay.py) and answered with the recorded
 response, or with an HTTP 400 whose reason the check reads from `unmatched` (the learner's code
-gets it too, in the error's message, for its own debugging; the check never trusts that copy). What the check judges is what this server received, which learner code cannot
-rewrite after the fact.
+gets it too, in the error's message, for its own debugging; the check never trusts that copy).
+What the check judges is what this server received, which learner code cannot rewrite after the fact.
 
 A base URL names the recorded host in its first path segment,
 `http://127.0.0.1:PORT/api.openai.com/v1`, so that one server replays cassettes recorded against
@@ -29,6 +29,7 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request
 
 from dlgrade.checkkit import api_replay
+from dlgrade.core.i18n import tr
 
 MAX_BODY_BYTES = 64 * 2**20
 
@@ -84,7 +85,7 @@ class ReplayServer:
             response = self._cassette.play_response(matched)
         except (CannotOverwriteExistingCassetteException, UnhandledHTTPRequestError):
             why = api_replay.unanswered(method, recorded_url, matched.body, self._cassette)
-            error = json.dumps({"error": {"message": f"no recorded answer for this request: {why}",
+            error = json.dumps({"error": {"message": tr("no recorded answer for this request: {why}", why=why),
                                           "type": "invalid_request_error", "code": "dlgrade_unrecorded"}}).encode()
             self.received.append(Received(method, recorded_url, headers, body, False, 400, error, why))
             return 400, {"content-type": "application/json"}, error
