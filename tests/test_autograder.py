@@ -159,8 +159,8 @@ def test_a_failed_probe_fails_the_submission_unless_the_bundle_allows_unsandboxe
     assert "沙箱" in results["output"] and "`bwrap` is not installed" in log
     results, log = run_autograder(bundle, tmp_path / "allowed", {"ex3_openai.py": source},
                                   config={"allow_unsandboxed": True}, path="/nonexistent")
-    assert results["extra_data"]["sandboxed"] is False and results["score"] > 0
-    assert "env=" in json.dumps(results)  # the leak ran, and found no secret (checked by run_autograder)
+    # graded unsandboxed; complete_text() (the leak) ran and failed, and found no secret (run_autograder checks)
+    assert results["extra_data"]["sandboxed"] is False and 0 < results["score"] < results["extra_data"]["max_score"]
 
 
 def test_schema_validator_catches_what_gradescope_rejects():
