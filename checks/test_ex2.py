@@ -430,6 +430,7 @@ def test_beam_search_tier2_eos_penalty_batches(ex2, tiny):
 @pytest.mark.item("ex2.5")
 @pytest.mark.hint(BEAM_HINT)
 @pytest.mark.time_limit(REAL_MODEL_TIME_LIMIT)
+@pytest.mark.optional  # runs only where a learner has the real model: a grade does not count it
 def test_beam_search_on_the_real_model(ex2, real_model):
     model, tokenizer = real_model
     for prompt in ("The capital of France is", "Beam search is"):

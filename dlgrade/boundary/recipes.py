@@ -129,3 +129,97 @@ def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
         raise KeyError(f"no recipe named {name!r}")
     return REGISTRY[name](*args, **kwargs)
 
+
+
+class RemoteHostRefused(AssertionError):
+    """A connection to another machine, refused (`refuse_remote_hosts`).
+
+    An AssertionError, not an OSError: huggingface_hub and httpx take an OSError for "offline", retry
+    for ~23 s and lose the message; an AssertionError passes through them and transformers'
+    from_pretrained unchanged and at once.
+    """
+
+
+def is_local(host: object) -> bool:
+    """Whether a host names this machine (None, localhost, a loopback address)."""
+    import ipaddress
+    if host is None or (isinstance(host, str) and host.lower() == "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host)).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_remote_hosts(refuse: Callable[[object], None]) -> Callable[[], None]:
+    """Resolving or connecting to any host but this machine calls `refuse(host)` (which raises) in this
+    process from now on; returns the function that puts the socket module back."""
+    import socket
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def getaddrinfo(host: object, *args: Any, **kwargs: Any) -> Any:
+        if not is_local(host):
+            refuse(host)
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
+        def connect(self: socket.socket, address: Any) -> Any:
+            if isinstance(address, tuple) and not is_local(address[0]):
+                refuse(address[0])
+            return real(self, address)
+        return connect
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect, socket.socket.connect_ex = guarded(real_connect), guarded(real_connect_ex)  # type: ignore[method-assign]
+
+    def restore() -> None:
+        socket.getaddrinfo = real_getaddrinfo
+        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex  # type: ignore[method-assign]
+    return restore
+
+
+_REFUSAL: dict[str, str] = {}
+
+
+@recipe
+def offline(refusal: str) -> None:
+    """From now on the learner process refuses every host but this machine: RemoteHostRefused, its text
+    `refusal` (the check's message, in the learner's language) with `{host}` filled in.
+
+    A courtesy, not a guard (the process is the learner's): a call that forgot the endpoint it was given
+    fails at once and says why, instead of reaching for the real Hub. A second call changes only the text.
+    """
+    if not _REFUSAL:
+        def refuse(host: object) -> None:
+            raise RemoteHostRefused(_REFUSAL["text"].format(host=host))
+        refuse_remote_hosts(refuse)
+    _REFUSAL["text"] = refusal
+
+
+@recipe
+def torch_threads(count: int) -> None:
+    """`torch.set_num_threads(count)` in the learner process (checks run single-threaded: docs/pitfalls.md)."""
+    import torch
+    torch.set_num_threads(count)
+
+
+@recipe
+def figure_images(figure: Any) -> list[Any]:
+    """The data of every image-like artist of a matplotlib figure, as float64 arrays (masked values NaN):
+    imshow/matshow images, pcolormesh/pcolor meshes (any collection with an array), figimage images."""
+    import numpy as np
+    artists = [artist for ax in figure.axes for artist in (*ax.get_images(), *ax.collections)] + list(figure.images)
+    arrays = []
+    for artist in artists:
+        data = artist.get_array()
+        if data is not None:
+            arrays.append(np.ma.filled(np.ma.asarray(data, dtype=np.float64), np.nan))
+    return arrays
+
+
+@recipe
+def close_figure(figure: Any) -> None:
+    """`pyplot.close(figure)`: a check's figures do not pile up in the learner process."""
+    import matplotlib.pyplot as plt
+    plt.close(figure)

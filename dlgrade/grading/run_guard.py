@@ -36,10 +36,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="lower every check's time limit to at most this many seconds")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "optional: a check that may skip without costing points in a grade")
-
-
 def _send(config: pytest.Config, message: dict) -> None:
     fd = config.getoption("dlgrade_channel")
     if fd is None:

@@ -35,3 +35,5 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "item(id, weight=1): the curriculum item (curriculum.toml) a check grades")
     config.addinivalue_line("markers", "time_limit(seconds): this check's time limit, setup and call each")
     config.addinivalue_line("markers", "hint(text): the check's own hint (a catalogue msgid), shown when it fails")
+    config.addinivalue_line("markers", "optional: a check that may skip without costing points in a grade "
+                                       "(e.g. one that needs a learner's own real model)")
