@@ -8,14 +8,23 @@ learners, so they never compute what the exercise's functions compute. The model
 of fixtures/ex4 (built by fixtures/ex4/build_clip.py); set DLGRADE_CLIP_PATH to a
 clip-vit-base-patch32 folder to run the shape check on the real model too (the other checks on a
 real model are instructor-only: hidden_checks/test_ex4_hidden.py). Every check runs offline
-(fakehub.offline): a call to the real Hub fails at once with a message.
+(fakehub.offline, here and in the learner process): a call to the real Hub fails at once with a message.
+
+The learner's functions run in the learner process (dlgrade/boundary): the models and processors
+they are given are built there from the fixture folders (`learner_clip`), what they return comes
+back as data (tensors, shapes, probabilities) and is judged here against stored results. What the
+learner process reports about its own objects (a model's class and settings, a figure's images) is
+an observation a targeted forgery could fake; each check says where it relies on one.
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path, PurePath
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
@@ -24,15 +33,15 @@ from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
 from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
+from dlgrade.boundary.proxy import Handle, LearnerModule
 from dlgrade.checkkit import fakehub
 from dlgrade.checkkit.feedback import expect, expect_type, fail, prose, show
 from dlgrade.checkkit.real_models import real_folder
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
 FIXTURES_DIR = Project.locate().fixtures
-
-matplotlib.use("Agg")
 
 FILE = "ex4_clip.py"
 TINY = FIXTURES_DIR / "ex4" / "tiny-clip"
@@ -76,40 +85,54 @@ PROBABILITY_ATOL = 1e-5
 # Stored hidden states and attention maps against the reference rerun (1 or 4 threads): identical
 # here; the margin is for other CPUs' float32 kernels; docs/measurements/ex4.md.
 INTERNALS_ATOL = 1e-5
+# The classes load_clip() must return, as the learner process names them.
+CLIP_CLASSES = tuple(f"{kind.__module__}.{kind.__qualname__}" for kind in (CLIPModel, CLIPProcessor))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.time_limit(60)
 
 
+@pytest.fixture(scope="module")
+def ex4(target: Target) -> LearnerModule:
+    return target.learner_module(FILE).load()
+
+
 @pytest.fixture(autouse=True)
-def offline():
-    """The real Hub must never be reached: fail at once, with a message, not after a 23 s timeout."""
+def offline(ex4: LearnerModule, target: Target) -> Iterator[None]:
+    """The real Hub must never be reached: fail at once, with a message, not after a 23 s timeout.
+
+    Set before every check, single-threaded too: a learner process restarted after a time limit starts afresh.
+    """
+    fakehub.learner_offline(target)
+    target.recipe("torch_threads", 1)
     with fakehub.offline():
         yield
 
 
-@pytest.fixture(scope="module")
-def ex4(target):
-    return target.module(FILE)
+def learner_clip(target: Target, folder: Path, attention: str = "eager") -> tuple[Handle, Handle]:
+    """CLIPModel (eval mode) and CLIPProcessor of `folder`, built in the learner process for one check:
+    learner code never holds the checks' objects, nor a model an earlier check handed it."""
+    return (target.recipe("from_pretrained", "transformers.CLIPModel", folder, attn_implementation=attention),
+            target.recipe("from_pretrained", "transformers.CLIPProcessor", folder))
 
 
-def load_eager(folder):
-    return (CLIPModel.from_pretrained(folder, attn_implementation="eager").eval(),
-            CLIPProcessor.from_pretrained(folder))
+@lru_cache
+def local_processor(folder: Path) -> CLIPProcessor:
+    """The checks' own processor of a fixture folder (never handed to learner code)."""
+    return CLIPProcessor.from_pretrained(folder)
 
 
-@pytest.fixture(scope="session")
-def tiny():
-    torch.set_num_threads(1)
-    return load_eager(TINY)
+@lru_cache
+def clip_config(folder: Path) -> CLIPConfig:
+    return CLIPConfig.from_pretrained(folder)
 
 
 @pytest.fixture(scope="session", params=["tiny", "real"])
-def any_clip(request, tiny):
-    """The tiny CLIP, and the real clip-vit-base-patch32 when DLGRADE_CLIP_PATH names its folder."""
+def any_clip(request) -> Path:
+    """The tiny CLIP's folder, and the real clip-vit-base-patch32's when DLGRADE_CLIP_PATH names it."""
     if request.param == "tiny":
-        return TINY, *tiny
-    folder = real_folder(REAL_ENV, "clip-vit-base-patch32")
-    return folder, *load_eager(folder)
+        return TINY
+    return real_folder(REAL_ENV, "clip-vit-base-patch32")
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +149,26 @@ def sample_image(folder: Path) -> Image.Image:
 
 def grid_of(config: CLIPConfig) -> int:
     return config.vision_config.image_size // config.vision_config.patch_size
+
+
+def kind(value) -> str:
+    """A value's class name for a message; a learner object's as the learner process reports it."""
+    return value.dlgrade_type.rpartition(".")[2] if isinstance(value, Handle) else type(value).__name__
+
+
+def as_got(value):
+    """A returned value as a message shows it: data as it is, a learner object by its class."""
+    return prose(repr(value)) if isinstance(value, Handle) else value
+
+
+@contextmanager
+def learner_environ(target: Target, values: dict[str, str | None]) -> Iterator[None]:
+    """Environment variables of the learner process (where huggingface_hub reads them) for the block."""
+    previous = target.recipe("environ", values)
+    try:
+        yield
+    finally:
+        target.recipe("environ", previous)
 
 
 # ---------------------------------------------------------------- ex4.1 download and configs
@@ -171,15 +214,15 @@ def hub_files() -> dict[str, bytes]:
 @pytest.mark.item("ex4.1")
 @pytest.mark.hint(N_("HfApi(endpoint=endpoint).list_repo_files(repo_id), then snapshot_download(repo_id, "
                      "local_dir=local_dir, allow_patterns=files_to_download(...), endpoint=endpoint)"))
-def test_download_clip_fetches_only_what_is_needed(ex4, tmp_path, monkeypatch, hub_files):
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+def test_download_clip_fetches_only_what_is_needed(ex4, target, tmp_path, hub_files):
     configs = {name for name in hub_files if name not in NOT_NEEDED and name not in PYTORCH_WEIGHTS}
-    with fakehub.serve({REPO_ID: hub_files}) as hub:
+    # What was fetched is what the hub in this process served, never what the learner process reports.
+    environment = {"HF_HUB_DISABLE_TELEMETRY": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    with learner_environ(target, environment), fakehub.serve({REPO_ID: hub_files}) as hub:
         folder = ex4.download_clip(tmp_path / "clip", endpoint=hub.endpoint)
         fetched = hub.fetched_files(REPO_ID)
-    expect(Path(folder).resolve() == (tmp_path / "clip").resolve(), tr("download_clip() returns local_dir"),
-           expected=str(tmp_path / "clip"), got=str(folder))
+    expect(isinstance(folder, (str, PurePath)) and Path(folder).resolve() == (tmp_path / "clip").resolve(),
+           tr("download_clip() returns local_dir"), expected=str(tmp_path / "clip"), got=as_got(folder))
     expect(not fetched & NOT_NEEDED, tr("download_clip() downloaded files the PyTorch model does not need"),
            got=sorted(fetched & NOT_NEEDED), hint=tr("pass allow_patterns=<the names files_to_download() picks>"))
     expect(configs <= fetched, tr("download_clip() left out configuration or tokenizer files"),
@@ -188,7 +231,13 @@ def test_download_clip_fetches_only_what_is_needed(ex4, tmp_path, monkeypatch, h
     expect(len(weights) == 1, tr("download_clip(): exactly one PyTorch weight file"),
            expected=prose(" or ".join(PYTORCH_WEIGHTS)), got=weights,
            hint=tr("pytorch_model.bin and model.safetensors hold the same weights: keep one of them"))
-    CLIPModel.from_pretrained(tmp_path / "clip")
+    # The folder holds the hub's bytes (compared, never loaded: this process reads no file learner code wrote
+    # as anything but bytes).
+    for name in sorted(configs | set(weights)):
+        on_disk = tmp_path / "clip" / name
+        expect(on_disk.is_file() and on_disk.read_bytes() == hub_files[name],
+               tr("download_clip(): {file} in local_dir differs from the hub's file", file=name),
+               hint=tr("snapshot_download(repo_id, local_dir=local_dir, ...) writes the files there as they are"))
 
 
 def plain(value):
@@ -244,8 +293,8 @@ ZERO_SHOT = json.loads((REFERENCE / "zero_shot.json").read_text())
 @pytest.mark.hint(N_("format every label with the template, run image and prompts through the model together, "
                      "softmax of logits_per_image over the labels (dim=-1), each probability as a Python float"))
 @pytest.mark.parametrize("case", ZERO_SHOT, ids=["default-template", "template-argument"])
-def test_zero_shot_probabilities_equal_clip(ex4, tiny, case):
-    model, processor = tiny
+def test_zero_shot_probabilities_equal_clip(ex4, target, case):
+    model, processor = learner_clip(target, TINY)
     labels = case["labels"]
     image = Image.open(EVAL / case["image"]).convert("RGB")
     options = {} if case["template"] is None else {"template": case["template"]}
@@ -255,8 +304,8 @@ def test_zero_shot_probabilities_equal_clip(ex4, tiny, case):
     expect(isinstance(got, dict) and list(got) == labels,
            tr("zero_shot_classify() returns a dict: label -> probability"),
            expected=prose(tr("a dict keyed by the {count} labels, in their order", count=len(labels))),
-           got=list(got) if isinstance(got, dict) else got, hint=tr("one entry per label, in the order given"))
-    not_floats = sorted({type(value).__name__ for value in got.values() if not isinstance(value, float)})
+           got=list(got) if isinstance(got, dict) else as_got(got), hint=tr("one entry per label, in the order given"))
+    not_floats = sorted({kind(value) for value in got.values() if not isinstance(value, float)})
     expect(not not_floats, tr("{call}: the probabilities must be Python floats", call=call),
            expected=prose("float"), got=prose(", ".join(not_floats)),
            hint=tr("float(p) for each probability (or p.item()): a 0-d tensor is not a float"))
@@ -273,8 +322,8 @@ def test_zero_shot_probabilities_equal_clip(ex4, tiny, case):
 
 @pytest.mark.item("ex4.2")
 @pytest.mark.hint(N_("the label with the highest probability is the prediction"))
-def test_zero_shot_accuracy_on_held_out_images(ex4, tiny, eval_images, request):
-    model, processor = tiny
+def test_zero_shot_accuracy_on_held_out_images(ex4, target, eval_images, request):
+    model, processor = learner_clip(target, TINY)
     correct = 0
     for image, label in eval_images:
         probabilities = ex4.zero_shot_classify(model, processor, image, CLASSES)

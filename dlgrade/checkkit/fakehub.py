@@ -8,22 +8,27 @@ so a check can tell "downloaded only the PyTorch weights" from "downloaded every
 
 `offline()` keeps a check from reaching the real Hub: without it a learner's call that
 forgot `endpoint=` waits ~23 s for DNS and a connect timeout and ends in a bare
-ConnectError; with it, it fails at once and says why.
+ConnectError; with it, it fails at once and says why. The learner's code runs in the learner
+process (dlgrade/boundary): `learner_offline(target)` refuses the same hosts there, with the same
+message, and the server here is reached over loopback.
 """
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
-import socket
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
+from dlgrade.boundary.recipes import refuse_remote_hosts
 from dlgrade.checkkit.feedback import CheckFailure
-from dlgrade.core.i18n import tr
+from dlgrade.checkkit.targets import Target
+from dlgrade.core.i18n import N_, tr
+
+REFUSAL = N_("the checks run offline, and your code tried to reach {host}: pass the endpoint you are given on "
+             "to every huggingface_hub call (endpoint=...), and load models from the folder you are given")
 
 
 @dataclass
@@ -121,43 +126,22 @@ class RemoteHostBlocked(CheckFailure):
     """
 
 
-def _is_local(host: object) -> bool:
-    if host is None or (isinstance(host, str) and host.lower() == "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else str(host)).is_loopback
-    except ValueError:
-        return False
-
-
 @contextmanager
 def offline():
     """Within the block, resolving or connecting to anything but this machine raises RemoteHostBlocked."""
-    real_getaddrinfo = socket.getaddrinfo
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    def refuse(host: object) -> None:
+        raise RemoteHostBlocked(tr(REFUSAL, host=host))
 
-    def refuse(host) -> None:
-        raise RemoteHostBlocked(tr(
-            "the checks run offline, and your code tried to reach {host}: pass the endpoint you are given on "
-            "to every huggingface_hub call (endpoint=...), and load models from the folder you are given",
-            host=host))
-
-    def getaddrinfo(host, *args, **kwargs):
-        if not _is_local(host):
-            refuse(host)
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    def guarded(real):
-        def connect(self, address):
-            if isinstance(address, tuple) and not _is_local(address[0]):
-                refuse(address[0])
-            return real(self, address)
-        return connect
-
-    socket.getaddrinfo = getaddrinfo
-    socket.socket.connect, socket.socket.connect_ex = guarded(real_connect), guarded(real_connect_ex)
+    restore = refuse_remote_hosts(refuse)
     try:
         yield
     finally:
-        socket.getaddrinfo = real_getaddrinfo
-        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
+        restore()
+
+
+def learner_offline(target: Target) -> None:
+    """The same refusal, with the same message, in the learner process (where the learner's calls run).
+
+    Run it before every check: a learner process restarted after a time limit starts online again.
+    """
+    target.recipe("offline", tr(REFUSAL))
