@@ -58,10 +58,8 @@ REAL_ENV = "DLGRADE_QWEN2_PATH"
 SPEED_PROMPT = " ".join(PROMPTS * 12)
 # Beyond this multiple of generate()'s time the KV cache is not used: docs/measurements/ex2.md#speed-gate.
 SPEED_RATIO_LIMIT = 5.0
-# Relative tolerance of a perplexity against the stored one: docs/measurements/ex2.md#perplexity.
+# Relative tolerance of a perplexity (stored, or exp(-score)): docs/measurements/ex2.md#perplexity.
 PPL_RTOL = 1e-5
-# exp(-sequences_scores) against perplexity(): docs/measurements/ex2.md#perplexity.
-BEAM_PPL_RTOL = 1e-4
 
 pytestmark = pytest.mark.time_limit(60)
 # The real 1.5B model's beam search check: docs/measurements/ex2.md#time-limits.
@@ -528,7 +526,7 @@ def test_beam_score_is_minus_log_perplexity(ex2, tiny, prompt):
                                     length_penalty=1.0, eos_token_id=None)
     got = ex2.perplexity(model, input_ids[0], sequences[0, input_ids.shape[1]:])
     wanted = float(torch.exp(-scores[0]))
-    expect(close(got, wanted, BEAM_PPL_RTOL), tr("perplexity of the beam output vs exp(-sequences_scores)"),
+    expect(close(got, wanted, PPL_RTOL), tr("perplexity of the beam output vs exp(-sequences_scores)"),
            expected=wanted, got=got)
 
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from dlgrade.boundary.proxy import Handle, LearnerModule
-from dlgrade.boundary.recipes import Recipe
+from dlgrade.boundary.recipes import Recipe, RemoteHostRefused
 from dlgrade.checkkit import api_replay as replay
 from dlgrade.checkkit.feedback import expect, expect_type, fail, prose
 from dlgrade.checkkit.replay_server import ReplayServer
@@ -55,8 +55,10 @@ API_ERRORS = {"text_chat_unauthorized.yaml": 401, "text_responses_region_blocked
 ROUNDING_SLACK = 0.5 + 1e-6
 # How the replay server matches a request, unless a check's @pytest.mark.replay(match_on=...) says otherwise.
 MATCH_ON = ("method", "scheme", "host", "path", "openai_body")
-# What the learner process may connect to: the replay server on this machine.
-LOOPBACK = ["127.0.0.1"]
+# What learner code that reaches past the replay server meets in the learner process (a
+# RemoteHostRefused, which the checks report from the server's side: no request reached it).
+REFUSAL = N_("the checks run offline, and your code tried to reach {host}: send every request through the "
+             "client you are given")
 
 pytestmark = pytest.mark.time_limit(20)
 
@@ -136,7 +138,7 @@ class Api:
         server's side when a request went unanswered or never arrived."""
         try:
             return call()
-        except (NotImplementedError, AssertionError):
+        except NotImplementedError:
             raise
         except Exception as exc:
             self.explain(exc)
@@ -146,7 +148,7 @@ class Api:
         """Fail with what the server saw, when that is why `exc` was raised in the learner process."""
         if self.server.unmatched:
             fail(tr("your request differs from the recorded one: {problem}", problem=self.server.unmatched[0].why_not))
-        if not self.server.received and isinstance(exc, openai.APIConnectionError):
+        if not self.server.received and isinstance(exc, (openai.APIConnectionError, RemoteHostRefused)):
             self._nothing_arrived(got=prose(f"{type(exc).__name__}: {exc}"))
 
     @staticmethod
@@ -185,7 +187,7 @@ def api(request: pytest.FixtureRequest, target: Target, ex3: LearnerModule) -> I
     server = ReplayServer(CASSETTES / cassette_name(request), before_match=drop_image_detail,
                           match_on=tuple(marker.kwargs["match_on"]) if marker else MATCH_ON)
     ex3.load()
-    target.recipe("block_network", allowed_hosts=LOOPBACK)
+    target.recipe("offline", tr(REFUSAL))
     with server.running():
         yield Api(server)
 
@@ -338,7 +340,7 @@ def test_rate_limit_is_retried(ex3, api, learner_env):
             fail(tr("the check's request through the client make_client() returned got no recorded answer: {why}",
                     why=api.server.unmatched[0].why_not),
                  hint=tr("pass base_url on to openai.OpenAI(base_url=...): None means the official API"))
-        if not api.server.received and isinstance(exc, openai.APIConnectionError):
+        if not api.server.received and isinstance(exc, (openai.APIConnectionError, RemoteHostRefused)):
             fail(tr("the check's request through the client make_client() returned never reached the base_url it "
                     "was given"), got=prose(f"{type(exc).__name__}: {exc}"),
                  hint=tr("pass base_url on to openai.OpenAI(base_url=...): None means the official API"))

@@ -340,18 +340,41 @@ def test_zero_shot_accuracy_on_held_out_images(ex4, target, eval_images, request
 # ---------------------------------------------------------------- ex4.3 shapes, hidden states, attention maps
 
 
+@pytest.fixture(scope="session")
+def tiny_pixels() -> torch.Tensor:
+    """eval/000.png as the tiny CLIP sees it, made by the checks' own processor."""
+    return local_processor(TINY)(images=sample_image(TINY), return_tensors="pt")["pixel_values"]
+
+
 @pytest.mark.item("ex4.3")
 @pytest.mark.hint(N_('CLIPModel.from_pretrained(folder, attn_implementation="eager").eval() and '
                      'CLIPProcessor.from_pretrained(folder)'))
-def test_load_clip_keeps_attention_maps(ex4):
-    model, processor = ex4.load_clip(TINY)
-    expect(isinstance(model, CLIPModel) and isinstance(processor, CLIPProcessor),
-           tr("load_clip() returns (CLIPModel, CLIPProcessor)"),
-           got=prose(f"({type(model).__name__}, {type(processor).__name__})"))
-    expect(model.config._attn_implementation == "eager", tr("the model's attention implementation"),
-           expected="eager", got=model.config._attn_implementation,
+def test_load_clip_keeps_attention_maps(ex4, internals, tiny_pixels):
+    result = ex4.load_clip(TINY)
+    expect(isinstance(result, (tuple, list)) and len(result) == 2, tr("load_clip() returns (CLIPModel, CLIPProcessor)"),
+           got=prose(kind(result)))
+    model, processor = result
+    # The classes, the attention implementation and the mode are what the learner process reports
+    # (observations); the attention maps compared below are the model's own outputs, judged here.
+    expect(all(isinstance(obj, Handle) and obj.dlgrade_is(name) for obj, name in zip(result, CLIP_CLASSES)),
+           tr("load_clip() returns (CLIPModel, CLIPProcessor)"), got=prose(f"({kind(model)}, {kind(processor)})"))
+    implementation = model.config._attn_implementation
+    expect(implementation == "eager", tr("the model's attention implementation"),
+           expected="eager", got=implementation,
            hint=tr('with sdpa, output_attentions=True returns no maps: attn_implementation="eager"'))
-    expect(not model.training, tr("load_clip() should put the model in eval mode"), hint=tr("call .eval()"))
+    expect(model.training is False, tr("load_clip() should put the model in eval mode"), hint=tr("call .eval()"))
+    attentions = model.vision_model(pixel_values=tiny_pixels, output_attentions=True).attentions
+    wanted = stored(internals, "attentions")
+    expect(isinstance(attentions, tuple) and len(attentions) == len(wanted),
+           tr("number of attention maps (one per layer)"), expected=len(wanted),
+           got=len(attentions) if isinstance(attentions, tuple) else as_got(attentions),
+           hint=tr('an empty tuple means sdpa attention: load with attn_implementation="eager"'))
+    for i, (got, map_) in enumerate(zip(attentions, wanted)):
+        expect(isinstance(got, torch.Tensor) and got.shape == map_.shape
+               and torch.allclose(got.float(), map_, atol=INTERNALS_ATOL),
+               tr("attentions[{index}] differ from the model's", index=i),
+               hint=tr('CLIPModel.from_pretrained(folder, attn_implementation="eager").eval() and '
+                       'CLIPProcessor.from_pretrained(folder)'))
 
 
 def as_shape(value) -> tuple | None:
@@ -364,13 +387,14 @@ def as_shape(value) -> tuple | None:
 @pytest.mark.item("ex4.3")
 @pytest.mark.hint(N_("one forward pass of processor(text=texts, images=image, padding=True): the inputs' shapes, "
                      "then the output's (vision_model_output and text_model_output for the towers), as tuples"))
-def test_tensor_shapes(ex4, any_clip):
-    folder, model, processor = any_clip
+def test_tensor_shapes(ex4, target, any_clip):
+    folder = any_clip
+    model, processor = learner_clip(target, folder)
     texts = ["a photo of a red circle.", "a blue square."]
     got = ex4.tensor_shapes(model, processor, sample_image(folder), texts)
     expect_type(got, dict, tr("{function}()'s return value", function="tensor_shapes"))
-    config = model.config
-    longest = processor(text=texts, return_tensors="pt", padding=True)["input_ids"].shape[1]
+    config = clip_config(folder)
+    longest = local_processor(folder)(text=texts, return_tensors="pt", padding=True)["input_ids"].shape[1]
     # Any common length from the longest text up to the model's limit: padding=True and
     # padding="max_length" are both right; the other text shapes must then agree with it.
     given = as_shape(got.get("input_ids"))
@@ -400,7 +424,7 @@ def test_tensor_shapes(ex4, any_clip):
     for name, shape in wanted.items():
         value = got.get(name)
         expect(as_shape(value) == shape, tr("tensor_shapes()[{name}]", name=repr(name)), expected=shape,
-               got=tuple(value) if as_shape(value) else value,
+               got=tuple(value) if as_shape(value) else as_got(value),
                hint=hints.get(name, tr("embeds and pooler outputs inside CLIPModel's output have projection_dim "
                                        "columns")))
 
@@ -419,25 +443,24 @@ def stored(internals: dict[str, torch.Tensor], name: str) -> tuple[torch.Tensor,
 def describe(value) -> str:
     if isinstance(value, torch.Tensor):
         return tr("one tensor of shape {shape}", shape=tuple(value.shape))
-    return type(value).__name__
+    return kind(value)
 
 
 @pytest.mark.item("ex4.3")
 @pytest.mark.hint(N_("model.vision_model(pixel_values=..., output_hidden_states=True, output_attentions=True) "
                      "on the processor's pixel_values; return its hidden_states and attentions tuples as they are"))
-def test_vision_hidden_states_and_attentions(ex4, tiny, internals):
-    model, processor = tiny
-    result = ex4.vision_internals(model, processor, sample_image(TINY))
+def test_vision_hidden_states_and_attentions(ex4, target, internals):
+    result = ex4.vision_internals(*learner_clip(target, TINY), sample_image(TINY))
     expect(isinstance(result, tuple) and len(result) == 2, tr("vision_internals() returns (hidden_states, attentions)"),
-           got=prose(type(result).__name__))
+           got=prose(kind(result)))
     hidden_states, attentions = result
     for name, value in (("hidden_states", hidden_states), ("attentions", attentions)):
         expect(isinstance(value, (tuple, list)) and all(isinstance(t, torch.Tensor) for t in value),
                tr("vision_internals()'s {name} is a tuple of tensors, one per layer", name=name),
                got=prose(describe(value)),
                hint=tr("return the tuples the model's output holds; do not torch.stack them into one tensor"))
-    config = model.config.vision_config
-    tokens = grid_of(model.config) ** 2 + 1
+    config = clip_config(TINY).vision_config
+    tokens = grid_of(clip_config(TINY)) ** 2 + 1
     expect(len(hidden_states) == config.num_hidden_layers + 1,
            tr("number of hidden states (the embeddings, then one per layer)"),
            expected=config.num_hidden_layers + 1, got=len(hidden_states),
@@ -462,9 +485,8 @@ def test_vision_hidden_states_and_attentions(ex4, tiny, internals):
 
 @pytest.mark.item("ex4.3")
 @pytest.mark.hint(N_('check that attentions is not empty and raise ValueError naming attn_implementation="eager"'))
-def test_sdpa_model_gives_a_clear_error(ex4):
-    model = CLIPModel.from_pretrained(TINY, attn_implementation="sdpa").eval()
-    processor = CLIPProcessor.from_pretrained(TINY)
+def test_sdpa_model_gives_a_clear_error(ex4, target):
+    model, processor = learner_clip(target, TINY, attention="sdpa")
     hint = tr('check that attentions is not empty and raise ValueError naming attn_implementation="eager"')
     try:
         result = ex4.vision_internals(model, processor, sample_image(TINY))
@@ -474,22 +496,12 @@ def test_sdpa_model_gives_a_clear_error(ex4):
         return
     fail(tr("an sdpa model returns no attention maps; vision_internals() should raise ValueError"),
          got=prose(tr("attentions of length {length}",
-                      length=len(result[1]) if isinstance(result, tuple) and len(result) == 2 else "?")),
+                      length=len(result[1]) if isinstance(result, tuple) and len(result) == 2
+                      and isinstance(result[1], (tuple, list)) else "?")),
          hint=hint)
 
 
 # ---------------------------------------------------------------- ex4.4 plot the attention map
-
-
-def figure_arrays(figure) -> list[np.ndarray]:
-    """The data of every image-like artist: imshow/matshow images, pcolormesh/pcolor meshes, figimage."""
-    artists = [artist for ax in figure.axes for artist in (*ax.get_images(), *ax.collections)] + list(figure.images)
-    arrays = []
-    for artist in artists:
-        data = artist.get_array()
-        if data is not None:
-            arrays.append(np.ma.filled(np.ma.asarray(data, dtype=np.float64), np.nan))
-    return arrays
 
 
 def displays(data: np.ndarray, wanted: np.ndarray) -> bool:
@@ -508,12 +520,22 @@ def displays(data: np.ndarray, wanted: np.ndarray) -> bool:
     return scale > 0 and residual <= PLOT_RESIDUAL * scale * float(wanted.max() - wanted.min())
 
 
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG file's header, or None when it is no PNG: read as bytes, so this
+    process decodes no file the learner's code wrote."""
+    with path.open("rb") as png:
+        head = png.read(24)
+    if len(head) < 24 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
 @pytest.mark.item("ex4.4")
 @pytest.mark.hint(N_("full_map = attentions[layer][0, head]; cls_map = its row 0 without column 0, reshaped to "
                      "(grid, grid); draw both with imshow and figure.savefig(out_path)"))
 @pytest.mark.parametrize("layer,head", [(-2, 0), (-1, 2)], ids=["layer-2-head0", "layer-1-head2"])
-def test_plot_attention_map(ex4, tiny, internals, tmp_path, layer, head):
-    model = tiny[0]
+def test_plot_attention_map(ex4, target, internals, tmp_path, layer, head):
     attentions = stored(internals, "attentions")
     out = tmp_path / "attention.png"
     if (layer, head) == (-2, 0):
@@ -523,9 +545,9 @@ def test_plot_attention_map(ex4, tiny, internals, tmp_path, layer, head):
         call = f"plot_attention(attentions, out_path, layer={layer}, head={head})"
     result = ex4.plot_attention(attentions, out, **kwargs)
     expect(isinstance(result, tuple) and len(result) == 3, tr("{call} returns (figure, cls_map, full_map)", call=call),
-           got=prose(type(result).__name__))
+           got=prose(kind(result)))
     figure, cls_map, full_map = result
-    grid = grid_of(model.config)
+    grid = grid_of(clip_config(TINY))
     wanted_full, wanted_cls = internals[f"plot.{layer}.{head}.full"], internals[f"plot.{layer}.{head}.cls"]
     expect(tuple(full_map.shape) == tuple(wanted_full.shape) and torch.allclose(torch.as_tensor(full_map).float(),
                                                                                  wanted_full, atol=1e-6),
@@ -537,7 +559,10 @@ def test_plot_attention_map(ex4, tiny, internals, tmp_path, layer, head):
     expect(torch.allclose(torch.as_tensor(cls_map).float(), wanted_cls, atol=1e-6),
            tr("{call}: cls_map should be the CLS token's row without its own column, reshaped to the grid", call=call),
            hint=tr("row 0 (what CLS attends to), columns 1: (the patches)"))
-    shown = figure_arrays(figure)
+    # What the figure draws is an observation made in the learner process (recipes.figure_images): a
+    # targeted forgery could report the maps without drawing them. The maps themselves are judged above.
+    shown = target.recipe("figure_images", figure)
+    target.recipe("close_figure", figure)
     for name, wanted in ((tr("the CLS map"), wanted_cls), (tr("the full map"), wanted_full)):
         same_size = any(data.size == wanted.numel() for data in shown)
         expect(any(displays(data, wanted.double().numpy()) for data in shown),
@@ -546,7 +571,5 @@ def test_plot_attention_map(ex4, tiny, internals, tmp_path, layer, head):
                          if same_size else tr("image data of shapes {shapes}", shapes=[data.shape for data in shown])),
                hint=tr("draw each map's values with imshow, matshow or pcolormesh (rescaling for display is fine)"))
     expect(out.is_file(), tr("{call} must save the figure to out_path", call=call), hint=tr("figure.savefig(out_path)"))
-    with Image.open(out) as png:
-        png.load()
-        expect(png.size[0] > 100 and png.size[1] > 100, tr("the saved PNG is a real figure"), got=png.size)
-    matplotlib.pyplot.close(figure)
+    size = png_size(out)
+    expect(size is not None and size[0] > 100 and size[1] > 100, tr("the saved PNG is a real figure"), got=size)

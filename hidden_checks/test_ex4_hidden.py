@@ -5,24 +5,29 @@ the shipped fixtures and never compute what the exercise computes. These checks 
 is transformers' own CLIP (CLIPModel with eager attention, CLIPConfig), run on cases a learner has
 not seen (other eval images, labels and templates on the tiny CLIP) and on a learner's real
 clip-vit-base-patch32 when DLGRADE_CLIP_PATH names its folder (skipped otherwise).
+
+The learner's functions run in the learner process (dlgrade/boundary), on models and processors
+built there from recipes; the oracle's model is this process's own and never reaches learner code.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
-import matplotlib
 import pytest
 import torch
 from PIL import Image
 from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
+from dlgrade.boundary.proxy import LearnerModule
+from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit import fakehub
 from dlgrade.checkkit.feedback import expect, expect_type, prose
 from dlgrade.checkkit.real_models import real_folder
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
-
-matplotlib.use("Agg")
 
 FIXTURES_DIR = Project.locate().fixtures
 FILE = "ex4_clip.py"
@@ -44,18 +49,27 @@ REAL_LABELS = ["cat", "dog", "red circle", "diagram"]
 pytestmark = pytest.mark.time_limit(120)
 
 
+@pytest.fixture(scope="module")
+def ex4(target: Target) -> LearnerModule:
+    return target.learner_module(FILE).load()
+
+
 @pytest.fixture(autouse=True)
-def offline():
+def offline(ex4: LearnerModule, target: Target) -> Iterator[None]:
+    fakehub.learner_offline(target)
+    target.recipe("torch_threads", 1)
     with fakehub.offline():
         yield
 
 
-@pytest.fixture(scope="module")
-def ex4(target):
-    return target.module(FILE)
+def learner_clip(folder: Path) -> tuple[Recipe, Recipe]:
+    """CLIPModel (eager attention, eval mode) and CLIPProcessor of `folder`, built in the learner process."""
+    return (Recipe("from_pretrained", "transformers.CLIPModel", folder, attn_implementation="eager"),
+            Recipe("from_pretrained", "transformers.CLIPProcessor", folder))
 
 
 def load_eager(folder):
+    """The oracle's CLIP, in this process."""
     return (CLIPModel.from_pretrained(folder, attn_implementation="eager").eval(),
             CLIPProcessor.from_pretrained(folder))
 
@@ -87,7 +101,8 @@ def expect_probabilities(got, labels, wanted, what: str) -> None:
     expect(isinstance(got, dict) and list(got) == labels,
            tr("zero_shot_classify() returns a dict: label -> probability"),
            expected=prose(tr("a dict keyed by the {count} labels, in their order", count=len(labels))),
-           got=list(got) if isinstance(got, dict) else got, hint=tr("one entry per label, in the order given"))
+           got=list(got) if isinstance(got, dict) else prose(repr(got)),
+           hint=tr("one entry per label, in the order given"))
     not_floats = sorted({type(value).__name__ for value in got.values() if not isinstance(value, float)})
     expect(not not_floats, tr("{call}: the probabilities must be Python floats", call=what),
            expected=prose("float"), got=prose(", ".join(not_floats)),
@@ -107,7 +122,7 @@ def test_zero_shot_hidden_cases(ex4, tiny, image, labels, template):
     model, processor = tiny
     picture = Image.open(EVAL / image).convert("RGB")
     options = {} if template is None else {"template": template}
-    got = ex4.zero_shot_classify(model, processor, picture, list(labels), **options)
+    got = ex4.zero_shot_classify(*learner_clip(TINY), picture, list(labels), **options)
     wanted = clip_probabilities(model, processor, picture, labels, template or "a photo of a {}.")
     expect_probabilities(got, labels, wanted, f"zero_shot_classify(<{image}>, {labels!r}, {template!r})")
 
@@ -116,8 +131,8 @@ def test_zero_shot_hidden_cases(ex4, tiny, image, labels, template):
 @pytest.mark.hint(N_("format every label with the template, run image and prompts through the model together, "
                      "softmax of logits_per_image over the labels (dim=-1), each probability as a Python float"))
 def test_zero_shot_real_model(ex4, real):
-    _folder, model, processor = real
-    got = ex4.zero_shot_classify(model, processor, photo(), list(REAL_LABELS))
+    folder, model, processor = real
+    got = ex4.zero_shot_classify(*learner_clip(folder), photo(), list(REAL_LABELS))
     wanted = clip_probabilities(model, processor, photo(), REAL_LABELS, "a photo of a {}.")
     expect_probabilities(got, REAL_LABELS, wanted, "zero_shot_classify(<photo>, clip-vit-base-patch32)")
 
@@ -148,8 +163,8 @@ def test_read_configs_real_model(ex4, real):
 @pytest.mark.hint(N_("model.vision_model(pixel_values=..., output_hidden_states=True, output_attentions=True) "
                      "on the processor's pixel_values; return its hidden_states and attentions tuples as they are"))
 def test_vision_internals_real_model(ex4, real):
-    _folder, model, processor = real
-    hidden_states, attentions = ex4.vision_internals(model, processor, photo())
+    folder, model, processor = real
+    hidden_states, attentions = ex4.vision_internals(*learner_clip(folder), photo())
     pixels = processor(images=photo(), return_tensors="pt")["pixel_values"]
     with torch.no_grad():
         truth = model.vision_model(pixel_values=pixels, output_hidden_states=True, output_attentions=True)
@@ -168,7 +183,7 @@ def test_vision_internals_real_model(ex4, real):
 @pytest.mark.item("ex4.4")
 @pytest.mark.hint(N_("full_map = attentions[layer][0, head]; cls_map = its row 0 without column 0, reshaped to "
                      "(grid, grid); draw both with imshow and figure.savefig(out_path)"))
-def test_plot_attention_real_model(ex4, real, tmp_path):
+def test_plot_attention_real_model(ex4, target, real, tmp_path):
     _folder, model, processor = real
     pixels = processor(images=photo(), return_tensors="pt")["pixel_values"]
     with torch.no_grad():
@@ -182,4 +197,4 @@ def test_plot_attention_real_model(ex4, real, tmp_path):
     expect(torch.allclose(torch.as_tensor(cls_map).float(), wanted_full[0, 1:].reshape(grid, grid), atol=1e-6),
            tr("{call}: cls_map should be the CLS token's row without its own column, reshaped to the grid",
               call="plot_attention(..., layer=-2, head=3)"))
-    matplotlib.pyplot.close(figure)
+    target.recipe("close_figure", figure)

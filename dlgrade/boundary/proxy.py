@@ -33,8 +33,10 @@ from dlgrade.boundary import codec, wire
 from dlgrade.boundary.loader import LoadError
 
 # Libraries whose exception classes a learner's code may let through on purpose (the checks then
-# expect the library's own class): rebuilt as that class, without running its constructor.
-LIBRARY_EXCEPTIONS = ("openai.", "httpx", "torch.", "transformers.", "huggingface_hub.", "safetensors", "PIL.")
+# expect the library's own class): rebuilt as that class, without running its constructor. The
+# boundary's own (a recipe's refusal, recipes.RemoteHostRefused) come back as themselves too.
+LIBRARY_EXCEPTIONS = ("openai.", "httpx", "torch.", "transformers.", "huggingface_hub.", "safetensors", "PIL.",
+                      "dlgrade.boundary.")
 STOP_GRACE_S = 2.0
 
 

@@ -112,17 +112,6 @@ def text(obj: Any) -> str:
     return str(obj)
 
 
-@recipe
-def block_network(allowed_hosts: list[str]) -> None:
-    """Refuse connections to any host but `allowed_hosts` (regular expressions) in the learner process.
-
-    A courtesy, not a guard (the process is the learner's): code that reaches past the server it was
-    given fails at once instead of sending a request, and a key, to the real API.
-    """
-    from pytest_recording.network import block
-    block(allowed_hosts=allowed_hosts)
-
-
 def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A recipe's result in the learner process (an input a `Recipe` names, or an observation)."""
     if name not in REGISTRY:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import atexit
 import importlib.abc
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dlgrade.boundary.loader import LoadError, load_module
+from dlgrade.boundary.loader import LoadError, graded_file, load_module, notebook_script
 from dlgrade.boundary.proxy import LearnerModule, LearnerProcess
 from dlgrade.core.i18n import tr
 from dlgrade.core.project import Project
@@ -36,7 +38,7 @@ def resolve(spec: str | None) -> Path:
     if not path.is_absolute():
         path = (Path.cwd() / path).resolve()
     # A submission may hold exercises/ one level down (a clone of the whole repo).
-    if not any(path.glob("ex*.py")) and (path / "exercises").is_dir():
+    if not any(path.glob("ex*.py")) and not any(path.glob("ex*.ipynb")) and (path / "exercises").is_dir():
         path = path / "exercises"
     return path
 
@@ -48,6 +50,7 @@ class Target:
     root: Path
     _modules: dict[str, ModuleType] = field(default_factory=dict)
     _learner: LearnerProcess | None = None
+    _scripts: Path | None = None
 
     @property
     def label(self) -> str:
@@ -61,10 +64,18 @@ class Target:
         return self.root.resolve() == Project.locate().solutions.resolve()
 
     def path(self, filename: str) -> Path:
-        path = self.root / filename
-        if not path.is_file():
+        """The file to run as `python FILE`: for an exercise done as a notebook, a script that runs it."""
+        path = graded_file(self.root, filename)
+        if path is None:
             raise TargetError(tr("{path} does not exist", path=f"{self.label}/{filename}"), not_started=True)
-        return path
+        if path.suffix == Path(filename).suffix:
+            return path
+        if self._scripts is None:
+            self._scripts = Path(tempfile.mkdtemp(prefix="dlgrade-notebook-scripts-"))
+            atexit.register(shutil.rmtree, self._scripts, True)
+        script = self._scripts / filename
+        script.write_text(notebook_script(path), encoding="utf-8")
+        return script
 
     def module(self, filename: str) -> ModuleType:
         """Import `filename` from the target folder, in this process, under a private module name."""
@@ -90,14 +101,16 @@ class Target:
 
     def load_failure(self, filename: str, exc: LoadError) -> TargetError:
         """The check-side error for an exercise file that does not import (here or in the learner process)."""
-        where = f"{self.label}/{filename}"
+        graded = graded_file(self.root, filename)
+        where = f"{self.label}/{graded.name if graded else filename}"
         if exc.kind == "missing":
             return TargetError(tr("{path} does not exist", path=where), not_started=True)
         if exc.kind == "not_started":
             return TargetError(tr("{path} is not started ({error})", path=where, error=exc.detail), not_started=True)
         if exc.kind == "syntax":
             return TargetError(tr("importing {path} failed: SyntaxError at line {line}: {error}",
-                                  path=where, line=exc.line, error=exc.detail))
+                                  path=where, line=exc.line, error=exc.detail)
+                               + (f" ({exc.where})" if exc.where else ""))
         return TargetError(tr("importing {path} failed: {error}", path=where, error=exc.detail)
                            + (f" ({exc.where})" if exc.where else ""))
 

@@ -22,7 +22,16 @@ from filelock import FileLock
 from dlgrade.core.curriculum import Curriculum
 from dlgrade.core.jsonio import read_json_object, write_json_atomic
 from dlgrade.core.project import PACKAGE_DIR, Project
-from dlgrade.core.results import DONE, PASSED, CheckResult, assign_scores, from_gradescope, gradescope, item_status
+from dlgrade.core.results import (
+    DONE,
+    PASSED,
+    CheckResult,
+    assign_scores,
+    counted_items,
+    from_gradescope,
+    gradescope,
+    item_status,
+)
 
 
 def history_path(results_path: Path) -> Path:
@@ -148,10 +157,9 @@ def section_percentages(curriculum: Curriculum, results: list[CheckResult], self
     """section id -> percent of its graded (or self-assessed) items passed (done)."""
     out = {}
     for section in curriculum.sections:
-        counted = [i for i in curriculum.items_of(section.id) if i.graded or i.kind == "self"]
+        passed, counted = counted_items(list(curriculum.items_of(section.id)), results, self_done)
         if counted:
-            passed = sum(item_status(i, results, self_done) in (PASSED, DONE) for i in counted)
-            out[section.id] = round(100 * passed / len(counted), 1)
+            out[section.id] = round(100 * passed / counted, 1)
     return out
 
 

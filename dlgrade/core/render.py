@@ -10,7 +10,18 @@ from rich.table import Table
 from dlgrade.core.curriculum import Curriculum, Item, Section
 from dlgrade.core.i18n import detect_lang, translate
 from dlgrade.core.messages import msg
-from dlgrade.core.results import DONE, FAILED, NOT_STARTED, PARTIAL, PASSED, PLANNED, TODO, CheckResult, item_status
+from dlgrade.core.results import (
+    DONE,
+    FAILED,
+    NOT_STARTED,
+    PARTIAL,
+    PASSED,
+    PLANNED,
+    TODO,
+    CheckResult,
+    counted_items,
+    item_status,
+)
 
 STATUS_STYLE = {PASSED: "green", PARTIAL: "yellow", FAILED: "red", NOT_STARTED: "dim",
                 PLANNED: "dim italic", DONE: "green", TODO: "dim"}
@@ -102,15 +113,6 @@ def exercise_table(curriculum: Curriculum, results: list[CheckResult], lang: str
             max_score = sum(i.points for i in graded)
         table.add_row(section.title(lang), f"{passed}/{total}", points_text(score, max_score))
     return table
-
-
-def counted_items(items: list[Item], results: list[CheckResult], self_done: set[str]) -> tuple[int, int]:
-    """(done, counted) for a section's progress: its graded items when it has any (a self-assessed
-    item inside an exercise, such as the week of chatting, counts among the self-assessed items),
-    else its self-assessed ones. The exercise table, the report's bars and the HTML page all count so."""
-    graded = [i for i in items if i.graded]
-    counted = graded or [i for i in items if i.kind == "self"]
-    return sum(item_status(i, results, self_done) in (PASSED, DONE) for i in counted), len(counted)
 
 
 def sections_in_report_order(curriculum: Curriculum) -> list[Section]:

@@ -109,3 +109,11 @@ def from_gradescope(data: dict[str, Any]) -> list[CheckResult]:
         ))
     return out
 
+
+def counted_items(items: list[Item], results: list[CheckResult], self_done: set[str]) -> tuple[int, int]:
+    """(done, counted) for a section's progress: its graded items when it has any (a self-assessed
+    item inside an exercise, such as the week of chatting, counts among the self-assessed items),
+    else its self-assessed ones. The exercise table, the report's bars, the HTML page and the history all count so."""
+    graded = [i for i in items if i.graded]
+    counted = graded or [i for i in items if i.kind == "self"]
+    return sum(item_status(i, results, self_done) in (PASSED, DONE) for i in counted), len(counted)

@@ -5,7 +5,7 @@ wherever the page is opened (the viewer's own fonts), whatever fonts the machine
 the per-section progress is HTML bars, and the progress-over-time chart is an inline SVG from
 matplotlib with its text kept as text (`svg.fonttype = "none"`) and only numbers and dates in it;
 its title and legend are HTML. The exercises come first, the self-assessed sections after; each
-section has one bar, counting what the tables count (render.counted_items), graded and
+section has one bar, counting what the tables count (results.counted_items), graded and
 self-assessed sections in different colours.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dlgrade.core import render
 from dlgrade.core.curriculum import Curriculum, Section
 from dlgrade.core.i18n import translate
 from dlgrade.core.messages import msg
-from dlgrade.core.results import CheckResult, item_status
+from dlgrade.core.results import CheckResult, counted_items, item_status
 
 COLORS = {"passed": "#2e7d32", "partial": "#f9a825", "failed": "#c62828", "not_started": "#9e9e9e",
           "planned": "#bdbdbd", "done": "#1565c0", "todo": "#9e9e9e"}
@@ -70,7 +70,7 @@ def section_rows(curriculum: Curriculum, results: list[CheckResult],
     rows = []
     for section in render.sections_in_report_order(curriculum):
         items = curriculum.items_of(section.id)
-        done, counted = render.counted_items(items, results, self_done)
+        done, counted = counted_items(items, results, self_done)
         if counted:
             rows.append((section, any(i.graded for i in items), done, counted))
     return rows

@@ -16,6 +16,7 @@ import pytest
 from dlgrade.boundary.proxy import LearnerProcessError, remote_where
 from dlgrade.checkkit.feedback import CheckFailure, CheckTimeout
 from dlgrade.checkkit.targets import Target, TargetError
+from dlgrade.core import render
 from dlgrade.core.i18n import tr
 from dlgrade.core.messages import msg
 from dlgrade.core.results import FAILED, NOT_STARTED, PASSED, SKIPPED
@@ -172,5 +173,6 @@ def learner_text(state: GradingState, item: pytest.Item, item_of_check: str, sta
     elif entry is not None and entry.hint and item_of_check not in state.hinted:
         state.hinted.add(item_of_check)
         lines.append(f"  {msg('hint', lang)}: {entry.hint(lang)}")
-    lines.append(f"  {msg('more', lang)}: pytest \"{item.nodeid}\" -v")
+    rerun = render.suggest(f'pytest "{item.nodeid}" -v', lang)
+    lines.append(f"  {msg('more', lang)}: {rerun}")
     return "\n".join(lines)
