@@ -39,16 +39,23 @@ FIXTURES_DIR = Project.locate().fixtures
 FILE = "ex1_pytorch.py"
 DATA = FIXTURES_DIR / "ex1"
 PHOTOS = DATA / "photos"
+# The grader's trained ResNet stays with the instructor (this repository, the grading bundle); the
+# learners' release leaves it out, and the one check that needs it skips there.
 REFERENCE_MODEL = DATA / "reference_resnet.pt2"
+# A small, weak model (an MLP, 94.7 % of the test digits) that reads the preprocessed photos
+# everywhere: fixtures/ex1/make_photo_reader.py.
+PHOTO_READER = DATA / "photo_reader.pt2"
 CHECKPOINT = "checkpoints/ex1_best.pt"
 MNIST_ENV = "DLGRADE_MNIST_ROOT"
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 # 1 pp under the lowest correct model measured: docs/measurements/ex1.md#accuracy-floor
 ACCURACY_MIN = 0.980
-# A copy of the reference differs by rounding, a trained model by whole logits: docs/measurements/ex1.md#reference-copy
-REFERENCE_ATOL = 1e-3
-# The reference preprocessing reads 60 of 60 photos, naive resizing 6: docs/measurements/ex1.md#photos
-PHOTO_MIN = 0.95
+# Copies of the reference (a bias nudged, noise up to sigma 1e-2, a fine-tuning epoch) correlate >= 0.986 with
+# it, independently trained models <= 0.968: docs/measurements/ex1.md#reference-copy
+REFERENCE_MAX_CORRELATION = 0.98
+# The photo reader reads 57 and 51 of 60 photos through two correct preprocessings, at most 26 through a
+# mistake: docs/measurements/ex1.md#photos
+PHOTO_MIN = 0.60
 # Sound and broken recipes after the short run: docs/measurements/ex1.md#short-run
 SHORT_RUN_LOSS_RATIO = 0.97
 SHORT_RUN_ACC_GAIN = 0.05
@@ -119,17 +126,24 @@ def gz_only_root(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="session")
-def reference_model():
-    """The grader's trained ResNet as an exported program (no .eval()/.train(): export fixed its mode)."""
-    return torch.export.load(REFERENCE_MODEL).module()
+def exported(path: Path) -> nn.Module:
+    """An exported program (no .eval()/.train(): export fixed its mode; at most 1,024 digits a call)."""
+    return torch.export.load(path).module()
 
 
 @pytest.fixture(scope="session")
-def reference_test_logits(reference_model, mnist_tensors):
-    test_x = mnist_tensors[2]
+def reference_test_logits(mnist_tensors) -> torch.Tensor | None:
+    """The grader's trained ResNet's logits on the test digits; None where the model is not shipped."""
+    if not REFERENCE_MODEL.is_file():
+        return None
+    reference, test_x = exported(REFERENCE_MODEL), mnist_tensors[2]
     with torch.no_grad():
-        return torch.cat([reference_model(test_x[i: i + 500]) for i in range(0, len(test_x), 500)])
+        return torch.cat([reference(test_x[i: i + 500]) for i in range(0, len(test_x), 500)])
+
+
+@pytest.fixture(scope="session")
+def photo_reader():
+    return exported(PHOTO_READER)
 
 
 # Runs the learner's script and watches it from inside its process, from the first optimizer step
@@ -504,10 +518,8 @@ def test_train_steps_the_schedule_every_batch(ex1, tiny_run):
            got=prose(rounded(rates)))
 
 
-@pytest.mark.item("ex1.1", weight=2)
-@pytest.mark.hint(N_("the reference recipe: SGD Nesterov, OneCycle to lr 0.1, weight decay 5e-4, batch 128, light "
-                     "random-affine augmentation, 20 epochs; train on normalised digits, as the checks test them"))
-def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, reference_test_logits, request):
+def saved_checkpoint_logits(ex1, target, test_x: torch.Tensor) -> torch.Tensor:
+    """The logits of the checkpoint the learner's training wrote (CHECKPOINT) on the test digits."""
     try:
         path = target.path(CHECKPOINT)
     except TargetError:
@@ -518,17 +530,57 @@ def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, reference_test_lo
     model = fresh_model(ex1)
     meta = ex1.load_checkpoint(path, model)
     expect_type(meta, dict, tr("load_checkpoint()'s return value (the metadata)"))
-    _, _, test_x, test_y = mnist_tensors
-    logits = logits_of(model, test_x)
-    expect(not torch.allclose(logits, reference_test_logits, atol=REFERENCE_ATOL, rtol=0),
-           tr("{checkpoint} gives the grader's reference model's logits on every test digit: it is the reference "
-              "model (fixtures/ex1/reference_resnet.pt2), not a model you trained",
-              checkpoint=f"{target.label}/{CHECKPOINT}"),
+    return logits_of(model, test_x)
+
+
+def centred_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Pearson correlation of two models' logits over every digit and class, each digit's mean logit
+    taken away first: a softmax ignores that mean, and a correlation ignores a scale."""
+    a, b = (x.double() - x.double().mean(1, keepdim=True) for x in (a, b))
+    return torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1].item()
+
+
+def expect_not_the_reference(logits: torch.Tensor, reference_logits: torch.Tensor, target, request) -> None:
+    correlation = centred_correlation(logits, reference_logits)
+    measure(request, "correlation_with_the_reference", f"{correlation:.4f}")
+    expect(correlation < REFERENCE_MAX_CORRELATION,
+           tr("{checkpoint} follows the grader's reference model's logits on the {count} test digits: it is the "
+              "reference model (fixtures/ex1/reference_resnet.pt2) or a copy of it nudged a little, not a model you "
+              "trained", checkpoint=f"{target.label}/{CHECKPOINT}", count=f"{len(logits):,}"),
+           expected=prose(tr("a correlation with the reference's logits below {limit} (models trained on their own: "
+                             "0.87-0.97)", limit=REFERENCE_MAX_CORRELATION)),
+           got=prose(f"{correlation:.4f}"),
            hint=tr("train your own: `python {script} train --data fixtures/ex1`", script=f"{target.label}/{FILE}"))
+
+
+@pytest.mark.item("ex1.1", weight=2)
+@pytest.mark.hint(N_("the reference recipe: SGD Nesterov, OneCycle to lr 0.1, weight decay 5e-4, batch 128, light "
+                     "random-affine augmentation, 20 epochs; train on normalised digits, as the checks test them"))
+def test_saved_checkpoint_accuracy(ex1, target, mnist_tensors, reference_test_logits, request):
+    """The trained checkpoint's accuracy on the test digits. Where the grader's reference model is
+    present, a copy of it earns no accuracy either (test_saved_checkpoint_is_not_the_reference)."""
+    _, _, test_x, test_y = mnist_tensors
+    logits = saved_checkpoint_logits(ex1, target, test_x)
+    if reference_test_logits is not None:
+        expect_not_the_reference(logits, reference_test_logits, target, request)
     accuracy = (logits.argmax(1) == test_y).float().mean().item()
     measure(request, "test_accuracy", f"{accuracy:.2%} of {len(test_y)}")
     expect(accuracy >= ACCURACY_MIN, tr("test accuracy of {checkpoint}", checkpoint=f"{target.label}/{CHECKPOINT}"),
            expected=prose(f">= {ACCURACY_MIN:.1%}"), got=prose(f"{accuracy:.2%}"))
+
+
+@pytest.mark.item("ex1.1")
+@pytest.mark.hint(N_("hand in the checkpoint your own training wrote: the grader's reference model, or a copy of "
+                     "it with its weights nudged, is not an answer"))
+def test_saved_checkpoint_is_not_the_reference(ex1, target, mnist_tensors, reference_test_logits, request):
+    """The checkpoint's test logits must not follow the grader's reference model's (the correlation of
+    the logits, each digit's mean taken away: REFERENCE_MAX_CORRELATION). The reference stays with
+    the instructor: in the learners' release this check skips, and it runs when the work is graded."""
+    if reference_test_logits is None:
+        pytest.skip(tr("the grader's reference model ({path}) stays with the instructor: this check runs when your "
+                       "work is graded", path="fixtures/ex1/reference_resnet.pt2"))
+    logits = saved_checkpoint_logits(ex1, target, mnist_tensors[2])
+    expect_not_the_reference(logits, reference_test_logits, target, request)
 
 
 # ---------------------------------------------------------------- ex1.2 curves
@@ -887,7 +939,10 @@ def photo_labels() -> dict:
 
 @pytest.mark.item("ex1.4")
 @pytest.mark.hint(N_("dark ink on light paper must become a white digit on black, cropped, 20 px, centred by mass"))
-def test_photos_read_by_the_reference_model(ex1, reference_model, request):
+def test_photos_read_by_the_photo_reader(ex1, photo_reader, request):
+    """The fixture photos, through the learner's preprocess_photo(), read by the photo reader: a
+    small MLP that reads a digit only when it is shaped like MNIST's (white on black, 20 px,
+    centred by mass, normalised). PHOTO_MIN of them must come out right."""
     labels = photo_labels()
     wrong = []
     for name, info in labels.items():
@@ -899,12 +954,14 @@ def test_photos_read_by_the_reference_model(ex1, reference_model, request):
         expect(tensor.dtype == torch.float32, tr("preprocess_photo() returns a torch.float32 tensor"),
                got=tensor.dtype, hint=tr("build the tensor with dtype=torch.float32 (numpy arrays are float64)"))
         with torch.no_grad():
-            digit = int(reference_model(tensor).argmax(1))
+            digit = int(photo_reader(tensor.detach()).argmax(1))
         if digit != info["digit"]:
             wrong.append(f"{name}: read {digit}")
     rate = 1 - len(wrong) / len(labels)
     measure(request, "photos_read", f"{rate:.1%} of {len(labels)}")
-    expect(rate >= PHOTO_MIN, tr("photos the reference model reads right through your preprocessing"),
+    expect(rate >= PHOTO_MIN,
+           tr("photos the photo reader (fixtures/ex1/photo_reader.pt2, a small model trained on MNIST) reads right "
+              "through your preprocessing"),
            expected=prose(f">= {PHOTO_MIN:.0%}"), got=prose(f"{rate:.1%}; {', '.join(wrong[:4])}"))
 
 

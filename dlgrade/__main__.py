@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "checklist": ("dlgrade.learner.checklist",
                   N_("your own copy of the curriculum checklist: dlgrade checklist init PATH")),
     "lang": ("dlgrade.learner.lang", N_("the language of every command here, set once: dlgrade lang zh")),
+    "notebook": ("dlgrade.learner.notebook",
+                 N_("write an exercise as a Jupyter notebook paired with its .py: dlgrade notebook ex1")),
     "grade": ("dlgrade.grading.grader", N_("grade a class's submissions into a gradebook (instructors)")),
     "release": ("dlgrade.shipping.release",
                 N_("write the learners' repository: stubs, checks, data, no answers (instructors)")),

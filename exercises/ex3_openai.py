@@ -9,7 +9,7 @@ API 的错误（`openai.APIError`：密钥不对、所在地区不提供服务�
 （`temperature`、`top_p`、`seed`、`max_tokens` 等）以及图片部分的 `detail`（模型看图的精细程度）
 由你决定；模型、消息和图片不能改。
 
-运行检查：`pytest checks/test_ex3.py`（加 `--lang zh` 显示中文提示）。
+运行检查：`pytest checks/test_ex3.py`（先运行一次 `dlgrade lang zh`，之后所有提示都是中文）。
 
 English:
 Exercise 3: gpt-4o through the OpenAI API.
@@ -26,7 +26,7 @@ which hides what went wrong, and never turn them into another exception (such as
 ...) and an image part's `detail` (how closely the model looks) are yours to choose; the model,
 the messages and the images are not.
 
-Run the checks: `pytest checks/test_ex3.py` (add `--lang zh` for Chinese hints).
+Run the checks: `pytest checks/test_ex3.py` (run `dlgrade lang zh` once for Chinese hints from then on).
 """
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from dlgrade.boundary import codec, wire
 from dlgrade.boundary.loader import LoadError
+from dlgrade.core.i18n import tr
 
 # Libraries whose exception classes a learner's code may let through on purpose (the checks then
 # expect the library's own class): rebuilt as that class, without running its constructor. The
@@ -117,22 +118,21 @@ class LearnerProcess:
             except subprocess.TimeoutExpired:
                 code = None
             self.stop()
-            raise LearnerProcessError(
-                f"the learner process exited (code {code}) during this call" if code is not None
-                else f"the learner process broke the protocol: {exc}") from None
+            raise LearnerProcessError(_ended(code, exc)) from None
         except BaseException:
             self.stop()  # interrupted mid-call (the time limit): its state is unknown, start afresh
             raise
         if not isinstance(reply, dict) or ("ok" in reply) == ("error" in reply):
             self.stop()
-            raise LearnerProcessError("the learner process sent a malformed answer")
+            raise LearnerProcessError(tr("the process running your code sent a malformed answer"))
         try:
             if "ok" in reply:
                 return codec.decode(reply["ok"], reply_blobs, on_handle=self._handle)
             raise self._exception(reply["error"], reply_blobs)
         except codec.CodecError as exc:
             self.stop()
-            raise LearnerProcessError(f"the learner process sent a value that does not decode: {exc}") from None
+            raise LearnerProcessError(tr("the process running your code sent a value that does not decode: {error}",
+                                         error=exc)) from None
 
     def module(self, filename: str) -> LearnerModule:
         return LearnerModule(self, filename)
@@ -201,6 +201,17 @@ class LearnerProcess:
                 if isinstance(found, type) and issubclass(found, Exception):
                     return found
         return self._exception_class({"name": name, "short": short, "builtin_bases": bases})
+
+
+def _ended(code: int | None, exc: Exception) -> str:
+    """Why a call got no answer, for the learner: a signal by name, an exit by its code."""
+    if code is None:
+        return tr("the process running your code broke off the call: {error}", error=exc)
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return tr("the process running your code was killed by signal {number} ({name}) during this call",
+                      number=-code, name=signal.Signals(-code).name)
+    return tr("the process running your code exited with code {code} during this call", code=code)
 
 
 def _where_text(text: Any) -> Any:

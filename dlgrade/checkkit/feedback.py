@@ -43,6 +43,9 @@ def show(value: object) -> str:
 
 
 def type_name(value: object) -> str:
+    learner_type = getattr(type(value), "dlgrade_type", None) and getattr(value, "dlgrade_type", None)
+    if isinstance(learner_type, str):  # an object that stayed in the learner process (dlgrade/boundary)
+        return learner_type
     kind = type(value)
     module = kind.__module__
     return kind.__qualname__ if module == "builtins" else f"{module.split('.')[0]}.{kind.__qualname__}"

@@ -35,15 +35,18 @@ def check_file(curriculum: Curriculum, item: Item) -> str:
     return item.check or curriculum.section(item.section).check or "checks/"
 
 
-def suggest(command: str, lang: str) -> str:
+def suggest(command: str, lang: str, *, elsewhere: bool = False) -> str:
     """A command for the learner to type, working in `lang`: it carries `--lang LANG` only when
     their shell would pick another language (the language came from this run's --lang alone,
-    not from DLGRADE_LANG, `dlgrade lang` or the locale)."""
+    not from DLGRADE_LANG, `dlgrade lang` or the locale). `elsewhere`: the command will run on a
+    machine this process cannot see (Gradescope's output), so a non-English one always says it."""
+    if elsewhere:
+        return command if lang == "en" else f"{command} --lang {lang}"
     return command if detect_lang() == lang else f"{command} --lang {lang}"
 
 
-def rerun_command(curriculum: Curriculum, item: Item, lang: str) -> str:
-    return suggest(f"pytest {check_file(curriculum, item)} --item {item.id}", lang)
+def rerun_command(curriculum: Curriculum, item: Item, lang: str, *, elsewhere: bool = False) -> str:
+    return suggest(f"pytest {check_file(curriculum, item)} --item {item.id}", lang, elsewhere=elsewhere)
 
 
 def next_item(curriculum: Curriculum, results: list[CheckResult], only: set[str] | None = None) -> Item | None:

@@ -66,7 +66,7 @@ def summary_lines(curriculum: curriculum_mod.Curriculum, results: list[CheckResu
     graded = {r.item for r in visible if r.item}
     item = render.next_item(curriculum, visible, graded)
     if item is not None:
-        lines += hint.describe(curriculum, item, lang)
+        lines += hint.describe(curriculum, item, lang, elsewhere=True)
     elif not hidden_failed:
         lines.append(translate("Every check passes.", lang))
     if hidden_failed:

@@ -1,10 +1,11 @@
 """Class 1, forged scores: at import, find the collected check items through the garbage
 collector and swap each check's function for one that returns at once. A stub otherwise.
 
-Caught by the canary check: it is an item like the others.
+Void: the exercise file is imported in the learner process (dlgrade/boundary), whose garbage
+collector holds no check; the checks run untouched and grade the stub underneath.
 """
 BASE = "stub"
-EXPECT = "tampered"
+EXPECT = 0.0
 
 
 def _swap():

@@ -1,10 +1,11 @@
 """Class 1, forged scores: at import, make every pytest check a no-op that passes.
 
 Reaches pytest through sys.modules (no `import _pytest` to grep for) and replaces
-Function.runtest. Caught by the grader's canary check, which then passes too.
+Function.runtest. Void: the exercise file is imported in the learner process (dlgrade/boundary),
+which has no pytest to patch; the checks run untouched and grade the code underneath.
 """
 BASE = "solution"
-EXPECT = "tampered"
+EXPECT = "full"
 
 
 def _forge():

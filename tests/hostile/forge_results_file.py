@@ -2,11 +2,14 @@
 descriptor is on the command line) for every check under checks/ (the canary is not there),
 with points for an item never graded in this run, then leave with os._exit(3). A stub otherwise.
 
-Caught: the grader ignores results for checks it did not collect, and a run that reports
-every check but not the canary's failure is tampered, whatever its exit code.
+Void: the exercise file is imported in the learner process (dlgrade/boundary), which does not
+hold the grader's pipe (not inherited; the checks' process is not dumpable, so /proc/<pid>/fd is
+closed to it), and whose exit fails only the check that was calling it. The grader's own rules
+(results for checks it did not collect ignored; a run without the canary's failure tampered,
+whatever its exit code) are tested on the policy in tests/test_grade.py.
 """
 BASE = "stub"
-EXPECT = "tampered"
+EXPECT = 0.0
 
 
 def _forge():
