@@ -31,7 +31,6 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 from safetensors.torch import save as safetensors_bytes
-from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
 from dlgrade.boundary.proxy import Handle, LearnerModule
 from dlgrade.checkkit import fakehub
@@ -85,8 +84,9 @@ PROBABILITY_ATOL = 1e-5
 # Stored hidden states and attention maps against the reference rerun (1 or 4 threads): identical
 # here; the margin is for other CPUs' float32 kernels; docs/measurements/ex4.md.
 INTERNALS_ATOL = 1e-5
-# The classes load_clip() must return, as the learner process names them.
-CLIP_CLASSES = tuple(f"{kind.__module__}.{kind.__qualname__}" for kind in (CLIPModel, CLIPProcessor))
+# The classes load_clip() must return, as the learner process names them (transformers 5.24).
+CLIP_CLASSES = ("transformers.models.clip.modeling_clip.CLIPModel",
+                "transformers.models.clip.processing_clip.CLIPProcessor")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.time_limit(60)
@@ -117,14 +117,17 @@ def learner_clip(target: Target, folder: Path, attention: str = "eager") -> tupl
 
 
 @lru_cache
-def local_processor(folder: Path) -> CLIPProcessor:
-    """The checks' own processor of a fixture folder (never handed to learner code)."""
-    return CLIPProcessor.from_pretrained(folder)
-
-
-@lru_cache
-def clip_config(folder: Path) -> CLIPConfig:
-    return CLIPConfig.from_pretrained(folder)
+def clip_sizes(folder: Path) -> dict:
+    """A CLIP's sizes in read_configs()'s form: stored for the tiny CLIP (fixtures/ex4/reference), read with
+    CLIPConfig for a real one (only then is transformers imported here: it takes seconds)."""
+    if folder == TINY:
+        return READ_CONFIGS["tiny-clip"]
+    from transformers import CLIPConfig
+    config = CLIPConfig.from_pretrained(folder)
+    return {"projection_dim": config.projection_dim,
+            "vision": {name: getattr(config.vision_config, name) for name in
+                       ("image_size", "patch_size", "hidden_size", "num_hidden_layers", "num_attention_heads")},
+            "text": {name: getattr(config.text_config, name) for name in ("max_position_embeddings", "hidden_size")}}
 
 
 @pytest.fixture(scope="session", params=["tiny", "real"])
@@ -147,8 +150,8 @@ def sample_image(folder: Path) -> Image.Image:
     return image if folder == TINY else image.resize((320, 240))
 
 
-def grid_of(config: CLIPConfig) -> int:
-    return config.vision_config.image_size // config.vision_config.patch_size
+def grid_of(sizes: dict) -> int:
+    return sizes["vision"]["image_size"] // sizes["vision"]["patch_size"]
 
 
 def kind(value) -> str:
@@ -340,16 +343,10 @@ def test_zero_shot_accuracy_on_held_out_images(ex4, target, eval_images, request
 # ---------------------------------------------------------------- ex4.3 shapes, hidden states, attention maps
 
 
-@pytest.fixture(scope="session")
-def tiny_pixels() -> torch.Tensor:
-    """eval/000.png as the tiny CLIP sees it, made by the checks' own processor."""
-    return local_processor(TINY)(images=sample_image(TINY), return_tensors="pt")["pixel_values"]
-
-
 @pytest.mark.item("ex4.3")
 @pytest.mark.hint(N_('CLIPModel.from_pretrained(folder, attn_implementation="eager").eval() and '
                      'CLIPProcessor.from_pretrained(folder)'))
-def test_load_clip_keeps_attention_maps(ex4, internals, tiny_pixels):
+def test_load_clip_keeps_attention_maps(ex4, target, internals):
     result = ex4.load_clip(TINY)
     expect(isinstance(result, (tuple, list)) and len(result) == 2, tr("load_clip() returns (CLIPModel, CLIPProcessor)"),
            got=prose(kind(result)))
@@ -363,7 +360,10 @@ def test_load_clip_keeps_attention_maps(ex4, internals, tiny_pixels):
            expected="eager", got=implementation,
            hint=tr('with sdpa, output_attentions=True returns no maps: attn_implementation="eager"'))
     expect(model.training is False, tr("load_clip() should put the model in eval mode"), hint=tr("call .eval()"))
-    attentions = model.vision_model(pixel_values=tiny_pixels, output_attentions=True).attentions
+    # eval/000.png's pixels from a processor this check built (a recipe), never one learner code held.
+    processor_of_check = target.recipe("from_pretrained", "transformers.CLIPProcessor", TINY)
+    pixels = processor_of_check(images=sample_image(TINY), return_tensors="pt")["pixel_values"]
+    attentions = model.vision_model(pixel_values=pixels, output_attentions=True).attentions
     wanted = stored(internals, "attentions")
     expect(isinstance(attentions, tuple) and len(attentions) == len(wanted),
            tr("number of attention maps (one per layer)"), expected=len(wanted),
@@ -391,18 +391,20 @@ def test_tensor_shapes(ex4, target, any_clip):
     folder = any_clip
     model, processor = learner_clip(target, folder)
     texts = ["a photo of a red circle.", "a blue square."]
+    # Counted by the processor this check built, before learner code holds it: a count made in the learner
+    # process, which could only widen the lengths accepted below.
+    longest = processor(text=texts, return_tensors="pt", padding=True)["input_ids"].shape[1]
     got = ex4.tensor_shapes(model, processor, sample_image(folder), texts)
     expect_type(got, dict, tr("{function}()'s return value", function="tensor_shapes"))
-    config = clip_config(folder)
-    longest = local_processor(folder)(text=texts, return_tensors="pt", padding=True)["input_ids"].shape[1]
+    sizes = clip_sizes(folder)
     # Any common length from the longest text up to the model's limit: padding=True and
     # padding="max_length" are both right; the other text shapes must then agree with it.
     given = as_shape(got.get("input_ids"))
     consistent = given is not None and len(given) == 2 and \
-        longest <= given[1] <= config.text_config.max_position_embeddings
+        longest <= given[1] <= sizes["text"]["max_position_embeddings"]
     length = given[1] if consistent else longest
-    size, tokens = config.vision_config.image_size, grid_of(config) ** 2 + 1
-    vision, text, proj = config.vision_config.hidden_size, config.text_config.hidden_size, config.projection_dim
+    size, tokens = sizes["vision"]["image_size"], grid_of(sizes) ** 2 + 1
+    vision, text, proj = sizes["vision"]["hidden_size"], sizes["text"]["hidden_size"], sizes["projection_dim"]
     wanted = {"pixel_values": (1, 3, size, size), "input_ids": (2, length), "attention_mask": (2, length),
               "logits_per_image": (1, 2), "logits_per_text": (2, 1), "text_embeds": (2, proj),
               "image_embeds": (1, proj), "vision_last_hidden_state": (1, tokens, vision),
@@ -459,24 +461,24 @@ def test_vision_hidden_states_and_attentions(ex4, target, internals):
                tr("vision_internals()'s {name} is a tuple of tensors, one per layer", name=name),
                got=prose(describe(value)),
                hint=tr("return the tuples the model's output holds; do not torch.stack them into one tensor"))
-    config = clip_config(TINY).vision_config
-    tokens = grid_of(clip_config(TINY)) ** 2 + 1
-    expect(len(hidden_states) == config.num_hidden_layers + 1,
+    vision = clip_sizes(TINY)["vision"]
+    layers, tokens = vision["num_hidden_layers"], grid_of(clip_sizes(TINY)) ** 2 + 1
+    expect(len(hidden_states) == layers + 1,
            tr("number of hidden states (the embeddings, then one per layer)"),
-           expected=config.num_hidden_layers + 1, got=len(hidden_states),
+           expected=layers + 1, got=len(hidden_states),
            hint=tr("output_hidden_states=True gives the embedding output first: keep it"))
-    expect(len(attentions) == config.num_hidden_layers, tr("number of attention maps (one per layer)"),
-           expected=config.num_hidden_layers, got=len(attentions),
+    expect(len(attentions) == layers, tr("number of attention maps (one per layer)"),
+           expected=layers, got=len(attentions),
            hint=tr('an empty tuple means sdpa attention: load with attn_implementation="eager"'))
     shape_hint = tr("the vision tower's outputs for the processor's pixel_values of this one image")
     for i, (got, wanted) in enumerate(zip(attentions, stored(internals, "attentions"))):
-        shape = (1, config.num_attention_heads, tokens, tokens)
+        shape = (1, vision["num_attention_heads"], tokens, tokens)
         expect(tuple(got.shape) == shape, tr("attentions[{index}] shape", index=i), expected=shape,
                got=tuple(got.shape), hint=shape_hint)
         expect(torch.allclose(got.float(), wanted, atol=INTERNALS_ATOL),
                tr("attentions[{index}] differ from the model's", index=i), hint=shape_hint)
     for i, (got, wanted) in enumerate(zip(hidden_states, stored(internals, "hidden_states"))):
-        shape = (1, tokens, config.hidden_size)
+        shape = (1, tokens, vision["hidden_size"])
         expect(tuple(got.shape) == shape, tr("hidden_states[{index}] shape", index=i), expected=shape,
                got=tuple(got.shape), hint=shape_hint)
         expect(torch.allclose(got.float(), wanted, atol=INTERNALS_ATOL),
@@ -547,7 +549,7 @@ def test_plot_attention_map(ex4, target, internals, tmp_path, layer, head):
     expect(isinstance(result, tuple) and len(result) == 3, tr("{call} returns (figure, cls_map, full_map)", call=call),
            got=prose(kind(result)))
     figure, cls_map, full_map = result
-    grid = grid_of(clip_config(TINY))
+    grid = grid_of(clip_sizes(TINY))
     wanted_full, wanted_cls = internals[f"plot.{layer}.{head}.full"], internals[f"plot.{layer}.{head}.cls"]
     expect(tuple(full_map.shape) == tuple(wanted_full.shape) and torch.allclose(torch.as_tensor(full_map).float(),
                                                                                  wanted_full, atol=1e-6),

@@ -176,8 +176,10 @@ def offline(refusal: str) -> None:
     """From now on the learner process refuses every host but this machine: RemoteHostRefused, its text
     `refusal` (the check's message, in the learner's language) with `{host}` filled in.
 
-    A courtesy, not a guard (the process is the learner's): a call that forgot the endpoint it was given
-    fails at once and says why, instead of reaching for the real Hub. A second call changes only the text.
+    A courtesy, not a guard (the process is the learner's): a call that bypasses the server it was given
+    (a hub endpoint, an API base URL) fails at once and says why, instead of reaching for the real service.
+    The process serves every check file of a session: each sets its own text before its checks; a second
+    call changes only the text.
     """
     if not _REFUSAL:
         def refuse(host: object) -> None:

@@ -60,6 +60,7 @@ def depends_on(check_file: Path, target_root: Path) -> list[Path]:
     project = Project.locate()
     files = [check_file, project.checks / "conftest.py"]
     if section:
+        files += sorted(project.checks.glob(f"{section}_*.py"))  # a check file's own helpers (ex2_beam_cases.py)
         files += sorted(target_root.glob(f"{section}_*"))
         files += [p for p in _files_under(target_root / "checkpoints") if p.name.startswith(section)]
         files += _files_under(project.fixtures / section) + _files_under(project.fixtures / "cassettes" / section)

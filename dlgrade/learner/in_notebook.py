@@ -91,17 +91,17 @@ class Outcome:
 
 def check(item_id: str) -> None:
     """Run `item_id`'s checks on the saved exercise and show the result below the cell."""
-    shell = _kernel()
-    if shell is None:
-        print(tr("check() runs the checks from a notebook; here run: {command}",
-                 command=f"pytest checks/ --item {item_id}"))
-        return
     lang = set_lang(None)
     curriculum = curriculum_mod.load()
     try:
         item = curriculum.item(item_id)
     except KeyError as exc:
         print(exc.args[0])
+        return
+    shell = _kernel()
+    if shell is None:
+        print(tr("check() runs the checks from a notebook; here run: {command}",
+                 command=render.rerun_command(curriculum, item, lang)))
         return
     section = curriculum.section(item.section)
     project = Project.locate()

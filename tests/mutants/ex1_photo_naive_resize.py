@@ -1,6 +1,6 @@
 """Shrinks the whole photo to 28x28 and inverts it: the digit is a few grey pixels on a grey page."""
 TARGET = "ex1_pytorch.py"
-CATCHES = ["checks/test_ex1.py::test_photos_read_by_the_reference_model",
+CATCHES = ["checks/test_ex1.py::test_photos_read_by_the_photo_reader",
            "checks/test_ex1.py::test_preprocessed_photo_looks_like_mnist"]
 
 

@@ -1,6 +1,7 @@
 """Hands in the grader's reference model: load_checkpoint() loads fixtures/ex1/reference_resnet.pt2's weights."""
 TARGET = "ex1_pytorch.py"
-CATCHES = ["checks/test_ex1.py::test_saved_checkpoint_accuracy"]
+CATCHES = ["checks/test_ex1.py::test_saved_checkpoint_accuracy",
+           "checks/test_ex1.py::test_saved_checkpoint_is_not_the_reference"]
 SAYS = ["the grader's reference model's logits"]
 
 

@@ -1,6 +1,6 @@
 """Correct, differently: autocontrast and a fixed ink threshold, box-centred then shifted by mass."""
 TARGET = "ex1_pytorch.py"
-PASSES = ["checks/test_ex1.py::test_photos_read_by_the_reference_model",
+PASSES = ["checks/test_ex1.py::test_photos_read_by_the_photo_reader",
           "checks/test_ex1.py::test_preprocessed_photo_looks_like_mnist"]
 
 
