@@ -211,7 +211,8 @@ def _ended(code: int | None, exc: Exception) -> str:
         with contextlib.suppress(ValueError):
             return tr("the process running your code was killed by signal {number} ({name}) during this call",
                       number=-code, name=signal.Signals(-code).name)
-    return tr("the process running your code exited with code {code} during this call", code=code)
+    return tr("the process running your code exited with code {code} during this call (does it call os._exit() "
+              "or end the process some other way?)", code=code)
 
 
 def _where_text(text: Any) -> Any:

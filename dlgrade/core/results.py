@@ -7,7 +7,6 @@ from typing import Any
 from dlgrade.core.curriculum import Curriculum, Item
 
 # dlgrade/grading imports the atomic writer from here; it lives in dlgrade/core/jsonio.py.
-from dlgrade.core.jsonio import write_json_atomic as write_json_atomic
 
 # Per-check outcomes. "not_started" is a failure whose cause is a stub still raising NotImplementedError.
 PASSED, FAILED, NOT_STARTED, SKIPPED = "passed", "failed", "not_started", "skipped"

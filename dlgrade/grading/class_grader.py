@@ -34,6 +34,7 @@ from rich.text import Text
 
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core.i18n import tr
+from dlgrade.core.jsonio import write_json_atomic
 from dlgrade.core.results import (
     FAILED,
     PASSED,
@@ -41,7 +42,6 @@ from dlgrade.core.results import (
     assign_scores,
     from_gradescope,
     gradescope,
-    write_json_atomic,
 )
 from dlgrade.grading import gradebook, intake, policy
 from dlgrade.grading import sandbox as isolation

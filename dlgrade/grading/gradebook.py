@@ -11,10 +11,10 @@ import csv
 import hashlib
 import io
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dlgrade.core.jsonio import read_json_object, write_text_atomic
 from dlgrade.grading.policy import clean_text, finite, json_safe, xml_text
 
 LEDGER = ".dlgrade-ledger.json"
@@ -28,12 +28,6 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
-    os.replace(tmp, path)
-
-
 def write_gradebook(rows: list[dict], items: list[str], path: Path) -> None:
     """One row per submission: its points per item, total, max, status, sandboxed, review flags, notes."""
     buffer = io.StringIO()
@@ -43,7 +37,7 @@ def write_gradebook(rows: list[dict], items: list[str], path: Path) -> None:
         writer.writerow([safe_cell(row["submission"]), *[row["items"].get(i, 0) for i in items], row["total"],
                          row["max_total"], row["status"], row["sandboxed"], safe_cell(row["review"]),
                          safe_cell(row["notes"])])
-    write_atomic(path, buffer.getvalue())
+    write_text_atomic(path, buffer.getvalue())
 
 
 def digest(path: Path) -> str:
@@ -51,14 +45,11 @@ def digest(path: Path) -> str:
 
 
 def load_ledger(out: Path) -> dict:
-    try:
-        return json.loads((out / LEDGER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    return read_json_object(out / LEDGER)
 
 
 def save_ledger(out: Path, ledger: dict) -> None:
-    write_atomic(out / LEDGER, json.dumps(json_safe(ledger), ensure_ascii=False, indent=1, allow_nan=False))
+    write_text_atomic(out / LEDGER, json.dumps(json_safe(ledger), ensure_ascii=False, indent=1, allow_nan=False))
 
 
 def trusted(out: Path, ledger: dict, name: str, results: Path) -> dict | None:
@@ -88,4 +79,4 @@ def write_junit(results: list, path: Path) -> None:
             ET.SubElement(case, "skipped", message=output)
         elif r.status != "passed":
             ET.SubElement(case, "failure", message=output.splitlines()[0] if output else r.status).text = output
-    write_atomic(path, ET.tostring(suite, encoding="unicode"))
+    write_text_atomic(path, ET.tostring(suite, encoding="unicode"))

@@ -27,8 +27,9 @@ from pathlib import Path
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import render
 from dlgrade.core.i18n import N_, set_lang, translate
+from dlgrade.core.jsonio import write_json_atomic
 from dlgrade.core.project import Project
-from dlgrade.core.results import FAILED, NOT_STARTED, PASSED, SKIPPED, CheckResult, from_gradescope, write_json_atomic
+from dlgrade.core.results import FAILED, NOT_STARTED, PASSED, SKIPPED, CheckResult, from_gradescope
 from dlgrade.grading import policy
 from dlgrade.grading import sandbox as isolation
 from dlgrade.learner import hint

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from dlgrade.grading.policy import OUTPUT_LIMIT_CHARS
-from dlgrade.plugin import STATE_KEY
+from dlgrade.plugin import STATE_KEY, time_limit
 
 CANARY_PREFIX = "test_dlgrade_canary_"
 
@@ -48,17 +48,12 @@ def _send(config: pytest.Config, message: dict) -> None:
         pass  # the grader has stopped listening (or the submission closed the pipe): it will say so
 
 
-def _limit(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("time_limit")
-    return float(marker.args[0]) if marker else float(item.config.getini("dlgrade_time_limit"))
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     cap = config.getoption("dlgrade_time_cap")
     if cap:
         for item in items:
-            item.add_marker(pytest.mark.time_limit(min(cap, _limit(item))), append=False)
+            item.add_marker(pytest.mark.time_limit(min(cap, time_limit(item))), append=False)
     items.sort(key=lambda item: item.name.startswith(CANARY_PREFIX))
     if config.getoption("collectonly"):
         checks = {}
@@ -66,7 +61,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             marker = item.get_closest_marker("item")
             if marker and marker.args:
                 checks[item.nodeid] = {"item": marker.args[0], "weight": float(marker.kwargs.get("weight", 1.0)),
-                                       "time_limit": _limit(item),
+                                       "time_limit": time_limit(item),
                                        "optional": item.get_closest_marker("optional") is not None}
         _send(config, {"collected": checks})
 

@@ -42,7 +42,7 @@ class Outcome:
     output_tail: list[str] = field(default_factory=list)
 
     def shown(self) -> list[CheckResult]:
-        """The checks to list: every one, passed ones too, once per distinct message."""
+        """The checks to list: every one that ran, passed ones too (a skip only when it says why)."""
         return [r for r in self.results if r.status != SKIPPED or r.output]
 
     def hint(self) -> str | None:
