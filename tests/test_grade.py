@@ -538,6 +538,22 @@ def test_snapshot_takes_regular_exercise_files_only(tmp_path):
     assert any("checkpoints/root" in n for n in snap.notes)
 
 
+def test_snapshot_takes_notebooks_of_the_exercises_and_reviews_their_code(tmp_path):
+    import nbformat
+
+    sub = tmp_path / "sub"
+    write_submission(sub, "x = 1\n")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("sys.modules in prose is not code"),
+        nbformat.v4.new_code_cell("import sys\nsys.modules['pytest']")])
+    nbformat.write(notebook, sub / "exercises" / "ex3_openai.ipynb")
+    (sub / "exercises" / "notes.ipynb").write_text("{}")
+    [snap] = intake.copy_submissions([sub], tmp_path / "snap", EXERCISES_DIR)
+    files = sorted(str(p.relative_to(snap.folder)) for p in snap.folder.rglob("*") if p.is_file())
+    assert files == ["ex3_openai.ipynb", FILE]
+    assert intake.review_flags(snap.folder, EXERCISES_DIR) == ["ex3_openai.ipynb: sys.modules"]
+
+
 def test_snapshot_of_a_zip_skips_escapes_and_links(tmp_path):
     archive = tmp_path / "bob.zip"
     with zipfile.ZipFile(archive, "w") as z:

@@ -41,7 +41,10 @@ class Submission:
 
 
 def exercise_names(exercises: Path) -> list[str]:
-    return sorted(p.name for p in exercises.iterdir() if p.is_file() and not p.name.startswith("."))
+    """The file names a submission may hand in: the instructor's exercise files, and a notebook of
+    each exercise module (graded as dlgrade/boundary/loader.py says which file wins)."""
+    names = {p.name for p in exercises.iterdir() if p.is_file() and not p.name.startswith(".")}
+    return sorted(names | {Path(n).with_suffix(".ipynb").name for n in names if n.endswith(".py")})
 
 
 def display_name(path: Path) -> str:
@@ -169,14 +172,27 @@ def _from_zip(archive: Path, names: list[str], copier: _Copier) -> None:
 def review_flags(folder: Path, exercises: Path) -> list[str]:
     """'file: pattern' for each grader-internal name the submission's source uses more often than the stub."""
     flags = []
-    for path in sorted(folder.rglob("*.py")):
-        text = path.read_bytes().decode("utf-8", "replace")
-        stub_path = exercises / path.relative_to(folder)
+    for path in sorted([*folder.rglob("*.py"), *folder.rglob("*.ipynb")]):
+        text = _source_text(path)
+        stub_path = exercises / path.relative_to(folder).with_suffix(".py")
         stub = stub_path.read_text(encoding="utf-8", errors="replace") if stub_path.is_file() else ""
         for pattern in REVIEW_PATTERNS:
             if len(re.findall(re.escape(pattern), text)) > len(re.findall(re.escape(pattern), stub)):
                 flags.append(f"{path.relative_to(folder)}: {pattern}")
     return flags
+
+
+def _source_text(path: Path) -> str:
+    """A file's code as text: a notebook's code cells (its outputs and metadata are not code)."""
+    raw = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix != ".ipynb":
+        return raw
+    import nbformat
+    try:
+        notebook = nbformat.reads(raw, as_version=4)
+    except Exception:  # noqa: BLE001 - not a notebook: review its text as it is
+        return raw
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
 
 
 def copy_submissions(sources: list[Path], into: Path, exercises: Path) -> list[Submission]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from dlgrade.boundary.loader import graded_file
 from dlgrade.checkkit.targets import Target, resolve
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import records as store
@@ -144,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
     ensure_progress_file(curriculum, args.progress)
     target = Target(resolve(args.target))
     print(tr("graded folder: {path}", path=target.root), file=sys.stderr)
+    for section in curriculum.sections:
+        graded = graded_file(target.root, section.file) if section.file else None
+        if graded is not None and graded.suffix == ".ipynb":
+            print(tr("{exercise}: graded your notebook {file}", exercise=section.id, file=graded.name), file=sys.stderr)
     if not args.cached:
         files = runner.check_files() if args.full else runner.stale_check_files(target, args.results, lang)
         runner.run_checks(args.target, files, args.results, lang)
