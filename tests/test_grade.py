@@ -334,7 +334,7 @@ def test_failures_say_why(graded):
     assert "killed by signal 11 (SIGSEGV)" in outputs["segfault"]
     assert "exited with code 0 during this call" in outputs["os_exit"]
     assert "the checks run offline, and your code tried to reach" in outputs["opens_socket"]
-    assert "stopped by the grader" in outputs["starves"]
+    assert "ran past its time limit" in outputs["starves"]
     skipped = json.loads((out / "skips_checks" / "results.json").read_text())["tests"]
     assert any("skipped while grading" in t["output"] and t["score"] == 0 < t["max_score"] for t in skipped)
 
@@ -346,7 +346,7 @@ def test_junit_holds_every_check_the_grader_accepted_over_restarts(graded):
     tests = json.loads((out / "os_exit" / "results.json").read_text())["tests"]
     cases = ET.parse(out / "os_exit" / "junit.xml").getroot().findall("testcase")
     assert len(cases) == len(tests) == len(json.loads((out / "perfect" / "results.json").read_text())["tests"])
-    failures = [c.find("failure").get("message") for c in cases if c.find("failure") is not None]
+    failures = [c.find("failure").text for c in cases if c.find("failure") is not None]
     calls = [t for t in tests if any(s in t["extra_data"]["nodeid"] for s in CALLS["complete_text"])]
     assert len(failures) == len(calls) > 0 and all("os._exit" in f for f in failures)
 

@@ -1,9 +1,11 @@
 """Class 5, outliving and starving: a correct submission that, at import, blocks SIGALRM (the
 in-process time limit), tries to take 8 GiB of memory, and whose draw_box() spins forever.
 
-Stopped: the memory cap refuses the allocation (else the import fails: score 0); the grader sees the
-check overrun in the progress file and kills the sandbox, fails that check with the reason,
-and a fresh run grades the rest. Loses the checks that call draw_box().
+Stopped: the memory cap refuses the allocation (else the import fails: score 0); the import and
+draw_box() run in the learner process (dlgrade/boundary), so the blocked SIGALRM is that process's
+own: the checks' time limit still fires, kills the learner process and fails the check with the
+reason, and the next check gets a fresh learner process. (Were the checks' process starved, the
+grader's watchdog would kill the sandbox and restart the run.) Loses the checks that call draw_box().
 """
 BASE = "solution"
 EXPECT = "without draw_box"
