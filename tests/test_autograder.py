@@ -90,6 +90,7 @@ def test_bundle_layout(bundle):
     assert all(mode & 0o111 for mode in modes.values()), modes
     assert not any(part in ("solutions", "tests") for name in names for part in name.split("/")[:2])
     assert "project/fixtures/cassettes/ex3/make_cassettes.py" not in names  # a builder that reads solutions/
+    assert "project/fixtures/ex1/reference_resnet.pt2" in names  # instructor-only: the bundle grades with it
     for name in ("setup.sh", "run_autograder"):
         text = zipfile.ZipFile(bundle).read(name).decode()
         assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0, name

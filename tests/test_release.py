@@ -80,6 +80,8 @@ def test_release_holds_what_a_learner_needs_and_no_answers(learner_release):
     # the reference checkpoint is nowhere, under any name
     checkpoints = {p.read_bytes() for p in (SOLUTIONS_DIR / "checkpoints").glob("*")}
     assert not [r for r in rels if (learner_release / r).read_bytes() in checkpoints]
+    # nor the grader's reference model (its weights, nudged, would pass exercise 1.3)
+    assert release.INSTRUCTOR_ONLY and not [r for r in release.INSTRUCTOR_ONLY if (learner_release / r).exists()]
     # the stubs are the generated ones; the CI jobs are in place
     assert {r.relative_to("exercises"): (learner_release / r).read_text(encoding="utf-8")
             for r in rels if r.parts[0] == "exercises"} == stubs.expected_exercises(SOLUTIONS_DIR)

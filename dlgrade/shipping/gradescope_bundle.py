@@ -56,7 +56,7 @@ def build_bundle(out: Path, root: Path, *, checks: list[str], hidden: Path | Non
         bundle = Path(tmp)
         project = bundle / "project"
         project.mkdir()
-        left_out = copy_project_files(root, project)
+        left_out = copy_project_files(root, project, for_instructor=True)
         write_exercise_stubs(root, project)
         config = {"checks": checks, "hidden": None, "time_limit_s": time_limit_s, "lang": lang,
                   "allow_unsandboxed": allow_unsandboxed}

@@ -46,6 +46,10 @@ from dlgrade.core.project import Project
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SHIPPED_FOLDERS = ("checks", "fixtures", "dlgrade")
 SHIPPED_FILES = ("curriculum.toml", "conftest.py", "pyproject.toml", "constraints.txt", "setup.sh")
+# Files the checks use only where they exist and a learner must not have: the reference model's weights
+# (copied into build_resnet() with a bias nudged, they would pass exercise 1.3). The Gradescope bundle and
+# grading from this repository keep them; the learner release leaves them out.
+INSTRUCTOR_ONLY = (Path("fixtures/ex1/reference_resnet.pt2"),)
 CHECKLIST = Path("docs/curriculum.md")
 # Template -> where it goes in the release.
 TEMPLATE_FILES = {"README.md": "README.md", "gitignore": ".gitignore",
@@ -103,13 +107,15 @@ def _drop_stack_traces(node):
     return node
 
 
-def copy_project_files(root: Path, out: Path, folders=SHIPPED_FOLDERS, files=SHIPPED_FILES) -> list[Path]:
-    """Copy what the checks need into `out`; returns what was left out (maintainers' builders)."""
+def copy_project_files(root: Path, out: Path, folders=SHIPPED_FOLDERS, files=SHIPPED_FILES, *,
+                       for_instructor: bool = False) -> list[Path]:
+    """Copy what the checks need into `out`; returns what was left out (maintainers' builders and, unless
+    `for_instructor`, the instructor-only files)."""
     left_out = []
     for folder in folders:
         for rel in project_files(root, folder):
             data = (root / rel).read_bytes()
-            if is_maintainer_builder(rel, data):
+            if is_maintainer_builder(rel, data) or (rel in INSTRUCTOR_ONLY and not for_instructor):
                 left_out.append(rel)
                 continue
             if rel.suffix == ".pt2":
