@@ -323,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     参与训练；训练时做轻微的数据增强（random affine：旋转 10 度、平移 10 %、缩放 0.9-1.1），训练
     `--epochs` 个 epoch；用 `BestCheckpoint` 把验证准确率最好的那个 epoch（不一定是最后一个）保存到 `--out`，
     训练曲线用 `plot_curves` 保存在它旁边（同名，扩展名 `.png`）；最后打印最好的 epoch、它的验证准确率和
-    测试准确率。绝不能用测试集来挑选模型。
+    测试准确率。绝不能用测试集来挑选模型。交上来的检查点必须是你自己的训练写出的：评分时会把它和评分者的
+    参考模型比较，参考模型的副本（哪怕改动过几个权重）不得分。
     `predict`：把 `--checkpoint` 加载进 `build_resnet()`，打印从照片中读出的数字，作为最后一行输出里的
     最后一个数（"7"，或 "my_digit.jpg: 7"）。
 
@@ -336,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     10 % shift, 0.9-1.1 scale) for `--epochs`; keep the best epoch by validation accuracy (not
     necessarily the last) at `--out` with `BestCheckpoint`, and the curves next to it with `plot_curves`
     (same name, `.png`); then print the best epoch, its validation accuracy and the test accuracy.
-    Never choose on the test split.
+    Never choose on the test split. The checkpoint you hand in must be one your own training wrote: the
+    grader compares it with its own reference model, and a copy of that model (even with a few weights
+    changed) scores nothing.
     `predict`: load `--checkpoint` into `build_resnet()` and print the digit read in the photo as the
     last number of the last line printed ("7", or "my_digit.jpg: 7").
     """
