@@ -11,6 +11,7 @@ real API.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import numbers
@@ -101,16 +102,12 @@ def ex3(target: Target) -> LearnerModule:
 @pytest.fixture
 def learner_env(ex3: LearnerModule, target: Target) -> Iterator[Callable[..., None]]:
     """Set (a value) or unset (None) environment variables in the learner process, for this check only."""
-    previous: dict[str, str | None] = {}
+    with contextlib.ExitStack() as changes:
+        def setenv(**values: str | None) -> None:
+            ex3.load()  # a restarted learner process imports the file before the change, too
+            changes.enter_context(target.learner_environ(values))
 
-    def setenv(**values: str | None) -> None:
-        ex3.load()  # a restarted learner process imports the file before the change, too
-        for name, value in target.recipe("environ", values).items():
-            previous.setdefault(name, value)
-
-    yield setenv
-    if previous:
-        target.recipe("environ", previous)
+        yield setenv
 
 
 def cassette_name(request: pytest.FixtureRequest) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path, PurePath
 
@@ -164,16 +163,6 @@ def as_got(value):
     return prose(repr(value)) if isinstance(value, Handle) else value
 
 
-@contextmanager
-def learner_environ(target: Target, values: dict[str, str | None]) -> Iterator[None]:
-    """Environment variables of the learner process (where huggingface_hub reads them) for the block."""
-    previous = target.recipe("environ", values)
-    try:
-        yield
-    finally:
-        target.recipe("environ", previous)
-
-
 # ---------------------------------------------------------------- ex4.1 download and configs
 
 
@@ -221,7 +210,7 @@ def test_download_clip_fetches_only_what_is_needed(ex4, target, tmp_path, hub_fi
     configs = {name for name in hub_files if name not in NOT_NEEDED and name not in PYTORCH_WEIGHTS}
     # What was fetched is what the hub in this process served, never what the learner process reports.
     environment = {"HF_HUB_DISABLE_TELEMETRY": "1", "HF_HOME": str(tmp_path / "hf-home")}
-    with learner_environ(target, environment), fakehub.serve({REPO_ID: hub_files}) as hub:
+    with target.learner_environ(environment), fakehub.serve({REPO_ID: hub_files}) as hub:
         folder = ex4.download_clip(tmp_path / "clip", endpoint=hub.endpoint)
         fetched = hub.fetched_files(REPO_ID)
     expect(isinstance(folder, (str, PurePath)) and Path(folder).resolve() == (tmp_path / "clip").resolve(),

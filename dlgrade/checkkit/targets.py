@@ -10,6 +10,8 @@ import atexit
 import importlib.abc
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -98,6 +100,16 @@ class Target:
         if self._learner is None:
             raise TargetError(tr("no learner module is loaded yet"))
         return self._learner.recipe(name, *args, **kwargs)
+
+    @contextmanager
+    def learner_environ(self, values: dict[str, str | None]) -> Iterator[None]:
+        """Environment variables set (a value) or unset (None) in the learner process, which has its own
+        environment, for the block; then put back as they were."""
+        previous = self.recipe("environ", values)
+        try:
+            yield
+        finally:
+            self.recipe("environ", previous)
 
     def load_failure(self, filename: str, exc: LoadError) -> TargetError:
         """The check-side error for an exercise file that does not import (here or in the learner process)."""
