@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "release": ("dlgrade.shipping.release",
                 N_("write the learners' repository: stubs, checks, data, no answers (instructors)")),
     "autograder": ("dlgrade.shipping.gradescope_bundle", N_("write a Gradescope autograder bundle (instructors)")),
+    # kept at the top level too: release tooling and earlier instructions call `dlgrade stubs --check`
+    "stubs": ("dlgrade.dev", N_("the same as dlgrade dev stubs (maintainers)")),
 }
 DEV_COMMANDS: dict[str, tuple[str, str]] = {
     "stubs": ("dlgrade.dev", N_("regenerate exercises/ from solutions/ (maintainers)")),

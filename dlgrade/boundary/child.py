@@ -23,7 +23,6 @@ import os
 import signal
 import socket
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +79,6 @@ def _error(exc: BaseException, root: Path) -> tuple[dict[str, Any], list[bytes]]
         args, blobs = codec.encode(list(exc.args))
     except codec.CodecError:
         args, blobs = None, []
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if Path(f.filename).resolve().is_relative_to(root.resolve())]
     record = {
         "type": _qualified(type(exc)),
         "short": type(exc).__name__,
@@ -89,7 +86,6 @@ def _error(exc: BaseException, root: Path) -> tuple[dict[str, Any], list[bytes]]
         "args": args,
         "text": str(exc)[:MAX_TEXT],
         "where": [where.filename, where.lineno, where.name] if where else None,
-        "frames": traceback.format_list(frames)[-10:],
     }
     if isinstance(exc, LoadError):
         record["load"] = {"kind": exc.kind, "detail": exc.detail[:MAX_TEXT], "line": exc.line,

@@ -183,8 +183,6 @@ class LearnerProcess:
         where = record.get("where")
         exc.dlgrade_where = (traceback.FrameSummary(str(where[0]), int(where[1]), str(where[2]), lookup_line=False)
                              if isinstance(where, list) else None)
-        exc.dlgrade_frames = [str(f) for f in record.get("frames", [])]
-        exc.dlgrade_text = text
         return exc
 
     def _class_for_error(self, record: dict[str, Any]) -> type[BaseException]:
@@ -315,12 +313,6 @@ class LearnerModule:
 
     def __repr__(self) -> str:
         return f"<learner module {self._filename}>"
-
-
-def remote_frames(exc: BaseException) -> list[str]:
-    """The learner's frames of an exception raised in the learner process (for -v)."""
-    frames = getattr(exc, "dlgrade_frames", None)
-    return list(frames) if isinstance(frames, list) else []
 
 
 def remote_where(exc: BaseException) -> traceback.FrameSummary | None:

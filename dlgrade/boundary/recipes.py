@@ -60,23 +60,6 @@ def module(class_path: str, *args: Any, state: dict[str, Any] | None = None, **k
 
 
 @recipe
-def figure_data(figure: Any) -> dict[str, Any]:
-    """A matplotlib figure as data: per axes its labels, title, legend texts, lines and images."""
-    axes = []
-    for ax in figure.get_axes():
-        legend = ax.get_legend()
-        axes.append({
-            "title": ax.get_title(), "xlabel": ax.get_xlabel(), "ylabel": ax.get_ylabel(),
-            "legend": [t.get_text() for t in legend.get_texts()] if legend is not None else None,
-            "lines": [{"label": line.get_label(), "x": [float(v) for v in line.get_xdata()],
-                       "y": [float(v) for v in line.get_ydata()]} for line in ax.get_lines()],
-            "images": [image.get_array().filled(float("nan")) if hasattr(image.get_array(), "filled")
-                       else image.get_array() for image in ax.get_images()],
-        })
-    return {"axes": axes}
-
-
-@recipe
 def state_dict(model: Any) -> dict[str, Any]:
     """A module's parameters and buffers, as tensors."""
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
