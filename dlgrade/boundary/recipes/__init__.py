@@ -6,6 +6,9 @@ instead, and the learner process builds its own copy. Observers turn learner obj
 data (a matplotlib figure, a module) into data the check can judge. What an observer reports is
 measured inside the learner process, so a targeted forgery could fake it: checks prefer oracles
 computed from returned values.
+
+The recipes of general use are in this module; those of one kind of check live in a topic module
+(TOPICS), imported on first use of the registry so that importing this package does nothing more.
 """
 from __future__ import annotations
 
@@ -14,16 +17,25 @@ from collections.abc import Callable
 from typing import Any
 
 REGISTRY: dict[str, Callable[..., Any]] = {}
+# Topic modules of this package, each registering its recipes when imported.
+TOPICS = ("training", "generation", "papers")
 # Library classes a recipe may name; the learner process is the learner's anyway, this only keeps
 # a typo in a check from importing something arbitrary.
 ALLOWED_PREFIXES = ("transformers.", "torch.nn.", "peft.")
+
+
+def registry() -> dict[str, Callable[..., Any]]:
+    """Every recipe by name, the topic modules' included."""
+    for topic in TOPICS:
+        importlib.import_module(f"{__name__}.{topic}")
+    return REGISTRY
 
 
 class Recipe:
     """An input built in the learner process: `Recipe(name, *args, **kwargs)` runs REGISTRY[name] there."""
 
     def __init__(self, name: str, *args: Any, **kwargs: Any):
-        if name not in REGISTRY:
+        if name not in registry():
             raise KeyError(f"no recipe named {name!r}")
         self.dlgrade_record = {"$recipe": name, "args": list(args), "kwargs": kwargs}
 
@@ -36,7 +48,7 @@ def recipe(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def _library_class(path: str) -> Any:
+def library_class(path: str) -> Any:
     if not path.startswith(ALLOWED_PREFIXES):
         raise ValueError(f"recipes build library classes only, not {path!r}")
     module, _, name = path.rpartition(".")
@@ -46,14 +58,14 @@ def _library_class(path: str) -> Any:
 @recipe
 def from_pretrained(class_path: str, folder: str, **kwargs: Any) -> Any:
     """`transformers.X.from_pretrained(folder, **kwargs)`, in eval mode when it is a model."""
-    obj = _library_class(class_path).from_pretrained(folder, **kwargs)
+    obj = library_class(class_path).from_pretrained(folder, **kwargs)
     return obj.eval() if hasattr(obj, "eval") else obj
 
 
 @recipe
 def module(class_path: str, *args: Any, state: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """A torch.nn module built from its constructor arguments, with the given weights loaded."""
-    built = _library_class(class_path)(*args, **kwargs)
+    built = library_class(class_path)(*args, **kwargs)
     if state is not None:
         built.load_state_dict(state)
     return built
@@ -97,9 +109,10 @@ def text(obj: Any) -> str:
 
 def run(name: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     """A recipe's result in the learner process (an input a `Recipe` names, or an observation)."""
-    if name not in REGISTRY:
+    recipes = registry()
+    if name not in recipes:
         raise KeyError(f"no recipe named {name!r}")
-    return REGISTRY[name](*args, **kwargs)
+    return recipes[name](*args, **kwargs)
 
 
 
