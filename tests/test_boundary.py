@@ -6,8 +6,10 @@ import ctypes
 import math
 import os
 import signal
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from warm_pytest import WarmPytest
 
 from dlgrade.boundary import codec, wire
+from dlgrade.boundary.forked import LAUNCHER_ENV, ForkedProcess
 from dlgrade.boundary.loader import LoadError
 from dlgrade.boundary.proxy import LearnerProcess, LearnerProcessError, LearnerProcessRestarted, NotData
 from dlgrade.boundary.recipes import Recipe
@@ -83,11 +87,25 @@ def scribble_on_the_channel():
 '''
 
 
-@pytest.fixture
-def learner(tmp_path):
+@pytest.fixture(scope="module")
+def launcher():
+    """The warm pytest server's launcher of learner processes (tests/warm_pytest.py)."""
+    server = WarmPytest()
+    server.start(dict(os.environ))
+    yield server.launcher
+    server.stop()
+
+
+@pytest.fixture(params=["fresh", "forked"])
+def learner(request, tmp_path, monkeypatch):
+    """A learner process started afresh, and one forked by the harness's launcher: both behave alike."""
+    if request.param == "forked":
+        monkeypatch.setenv(LAUNCHER_ENV, request.getfixturevalue("launcher"))
     (tmp_path / "ex9_demo.py").write_text(LEARNER)
     process = LearnerProcess(tmp_path)
-    yield process.module("ex9_demo.py"), process
+    module = process.module("ex9_demo.py").load()
+    assert isinstance(process._proc, ForkedProcess) == (request.param == "forked")
+    yield module, process
     process.stop()
 
 
@@ -229,6 +247,51 @@ def test_an_interrupted_call_kills_the_learner_process(learner):
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert ex9.double(5) == 10
+
+
+@pytest.mark.slow
+def test_the_launcher_refuses_another_environment(tmp_path, launcher, monkeypatch):
+    """Libraries read variables at import: a checks' process whose environment differs from the
+    launcher's gets a fresh learner process, which reads the variables afresh."""
+    monkeypatch.setenv(LAUNCHER_ENV, launcher)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "elsewhere"))
+    (tmp_path / "ex9_demo.py").write_text(LEARNER)
+    process = LearnerProcess(tmp_path)
+    try:
+        assert process.module("ex9_demo.py").double(4) == 8
+        assert isinstance(process._proc, subprocess.Popen)
+    finally:
+        process.stop()
+
+
+@pytest.mark.slow
+def test_a_forked_learner_process_ends_with_the_checks_process(tmp_path, launcher):
+    """The launcher's learner process is not a child of the checks' process (no PR_SET_PDEATHSIG for
+    it): its waiter kills it when the checks' process ends, even in the middle of a call."""
+    (tmp_path / "ex9_demo.py").write_text(LEARNER)
+    checks = textwrap.dedent(f"""
+        import os, threading
+        from pathlib import Path
+        from dlgrade.boundary.proxy import LearnerProcess
+        process = LearnerProcess(Path({str(tmp_path)!r}))
+        ex9 = process.module("ex9_demo.py")
+        ex9.double(1)
+        print(process._proc.pid, type(process._proc).__name__, flush=True)
+        threading.Timer(0.5, os._exit, [0]).start()
+        ex9.loop_forever()
+    """)
+    done = subprocess.run([sys.executable, "-c", checks], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, LAUNCHER_ENV: launcher})
+    pid, kind = done.stdout.split()
+    assert kind == "ForkedProcess", done.stderr
+    deadline = time.monotonic() + 60  # a bound on a wait, not a measurement: it ends as soon as the process has
+    while time.monotonic() < deadline:
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the learner process {pid} outlived the checks' process")
 
 
 def test_a_file_that_does_not_import_says_why(tmp_path):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dlgrade.boundary import codec, wire
+from dlgrade.boundary.forked import ForkedProcess, fork_learner
 from dlgrade.boundary.loader import LoadError
 from dlgrade.core.i18n import tr
 
@@ -67,7 +68,7 @@ class LearnerProcess:
         self.root = root.resolve()
         self.on_load_error = on_load_error
         self.generation = 0
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._proc: subprocess.Popen[bytes] | ForkedProcess | None = None
         self._sock: socket.socket | None = None
         self._exceptions: dict[str, type[BaseException]] = {}
         self._handles: dict[tuple[int, int], Handle] = {}
@@ -76,9 +77,11 @@ class LearnerProcess:
     def start(self) -> None:
         _no_ptrace()
         ours, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "dlgrade.boundary.child", str(theirs.fileno()), str(self.root)]
-        self._proc = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                      start_new_session=True, cwd=os.getcwd())
+        self._proc = fork_learner(theirs, self.root)
+        if self._proc is None:
+            command = [sys.executable, "-m", "dlgrade.boundary.child", str(theirs.fileno()), str(self.root)]
+            self._proc = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+                                          start_new_session=True, cwd=os.getcwd())
         theirs.close()
         self._sock = ours
         self.generation += 1
