@@ -22,7 +22,7 @@ from warm_pytest import WarmPytest
 
 from dlgrade.boundary import codec, wire
 from dlgrade.boundary.forked import LAUNCHER_ENV, ForkedProcess
-from dlgrade.boundary.loader import LoadError
+from dlgrade.boundary.loader import LoadError, slow_imports
 from dlgrade.boundary.proxy import LearnerProcess, LearnerProcessError, LearnerProcessRestarted, NotData
 from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit.replay_server import ReplayServer
@@ -292,6 +292,26 @@ def test_a_forked_learner_process_ends_with_the_checks_process(tmp_path, launche
             return
         time.sleep(0.1)
     pytest.fail(f"the learner process {pid} outlived the checks' process")
+
+
+def test_the_slow_imports_of_a_file_are_read_as_text(tmp_path):
+    source = tmp_path / "ex9_demo.py"
+    source.write_text("import torch.nn as nn\nfrom PIL import Image\nfrom . import sibling\n"
+                      "def later():\n    from transformers import AutoModel\n\nraise SystemExit('never run')\n")
+    assert slow_imports(source) == ["torch", "transformers", "PIL.Image"]
+    source.write_text("def broken(:\n")
+    assert slow_imports(source) == []
+
+
+@pytest.mark.slow
+def test_a_learner_process_preloads_in_the_background_and_answers_after(tmp_path):
+    (tmp_path / "ex9_demo.py").write_text(LEARNER)
+    process = LearnerProcess(tmp_path)
+    try:
+        process.start(["torch", "no_such_library"])
+        assert process.module("ex9_demo.py").double(21) == 42
+    finally:
+        process.stop()
 
 
 def test_a_file_that_does_not_import_says_why(tmp_path):

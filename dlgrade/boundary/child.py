@@ -1,7 +1,9 @@
 """The learner process: imports the learner's exercise files and runs what the checks ask.
 
-Started by `proxy.LearnerProcess` as `python -m dlgrade.boundary.child FD ROOT`: FD is this end of
-a socket pair, ROOT the folder of the learner's files. Requests (one at a time, each answered):
+Started by `proxy.LearnerProcess` as `python -m dlgrade.boundary.child FD ROOT [--preload NAMES]`:
+FD is this end of a socket pair, ROOT the folder of the learner's files, NAMES (comma-separated)
+libraries the learner's files import, imported in the background until the first request comes.
+Requests (one at a time, each answered):
 
     {"op": "import", "file": "ex5_papers.py"}                 -> the module, as a handle
     {"op": "getattr", "handle": id, "name": "forward"}       -> the attribute
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib
 import os
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +97,7 @@ def _error(exc: BaseException, root: Path) -> tuple[dict[str, Any], list[bytes]]
     return {"error": record}, blobs
 
 
-def serve(sock: socket.socket, root: Path) -> None:
+def serve(sock: socket.socket, root: Path, preloading: threading.Thread | None = None) -> None:
     table = Table()
 
     def decode(tree: Any, blobs: list[bytes]) -> Any:
@@ -104,6 +108,9 @@ def serve(sock: socket.socket, root: Path) -> None:
             request, blobs = wire.receive(sock)
         except wire.WireError:
             return  # the checks' process is gone: so is this one
+        if preloading is not None:  # learner code never runs beside a half-done import (a fork would inherit its lock)
+            preloading.join()
+            preloading = None
         try:
             op = request.get("op")
             if op == "import":
@@ -127,14 +134,24 @@ def serve(sock: socket.socket, root: Path) -> None:
         wire.send(sock, reply, out)
 
 
+def _preload(names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(Exception):  # the learner's own import will raise it, with its text
+            importlib.import_module(name)
+
+
 def main(argv: list[str]) -> int:
     fd, root = int(argv[0]), Path(argv[1]).resolve()
+    preloading = None
+    if argv[2:3] == ["--preload"]:
+        preloading = threading.Thread(target=_preload, args=(argv[3].split(","),), daemon=True)
+        preloading.start()
     with contextlib.suppress(Exception):  # die with the checks' process, even while learner code loops
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)  # the learner's own subprocesses do not get the channel
     sys.stdin = open(os.devnull)  # input() in learner code gets EOFError instead of waiting forever
-    serve(sock, root)
+    serve(sock, root, preloading)
     return 0
 
 

@@ -28,6 +28,9 @@ NOTEBOOK_ONLY_TAG = "active-ipynb"
 STUB_DIGEST_KEY = "stub_sha256"
 # Cell magics whose body is Python (it runs); any other cell magic's body is not Python and is skipped.
 PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
+# Libraries that take seconds to import: a learner process may import those its files name while
+# the checks' process is still collecting (LearnerProcess.start's `preload`).
+SLOW_IMPORTS = ("torch", "torchvision", "transformers", "peft", "matplotlib.pyplot", "openai", "PIL.Image")
 
 
 class LoadError(Exception):
@@ -52,6 +55,23 @@ def graded_file(root: Path, filename: str) -> Path | None:
     if not path.is_file() or _untouched_stub(path, notebook):
         return notebook
     return path
+
+
+def slow_imports(path: Path) -> list[str]:
+    """The SLOW_IMPORTS a learner's file or notebook names in an import, read as text (nothing runs)."""
+    import ast
+    try:
+        source = notebook_script(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    packages: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            packages.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            packages.add(node.module.split(".")[0])
+    return [name for name in SLOW_IMPORTS if name.split(".")[0] in packages]
 
 
 def _untouched_stub(path: Path, notebook: Path) -> bool:

@@ -74,12 +74,14 @@ class LearnerProcess:
         self._handles: dict[tuple[int, int], Handle] = {}
 
     # -- life cycle ---------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, preload: list[str] | None = None) -> None:
+        """Start the learner process; `preload`: libraries it imports in the background meanwhile."""
         _no_ptrace()
         ours, theirs = socket.socketpair()
         self._proc = fork_learner(theirs, self.root)
         if self._proc is None:
-            command = [sys.executable, "-m", "dlgrade.boundary.child", str(theirs.fileno()), str(self.root)]
+            command = [sys.executable, "-m", "dlgrade.boundary.child", str(theirs.fileno()), str(self.root),
+                       *(["--preload", ",".join(preload)] if preload else [])]
             self._proc = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
                                           start_new_session=True, cwd=os.getcwd())
         theirs.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dlgrade.boundary.loader import LoadError, graded_file, load_module, notebook_script
+from dlgrade.boundary.loader import SLOW_IMPORTS, LoadError, graded_file, load_module, notebook_script, slow_imports
 from dlgrade.boundary.proxy import LearnerModule, LearnerProcess
 from dlgrade.core.i18n import tr
 from dlgrade.core.project import Project
@@ -88,12 +88,24 @@ class Target:
                 raise self.load_failure(filename, exc) from None
         return self._modules[filename]
 
-    def learner_module(self, filename: str) -> LearnerModule:
-        """`filename` imported in the learner process (dlgrade/boundary), never in this one."""
+    def _process(self) -> LearnerProcess:
         if self._learner is None:
             self._learner = LearnerProcess(self.root, on_load_error=self.load_failure)
             atexit.register(self._learner.stop)
-        return self._learner.module(filename)
+        return self._learner
+
+    def learner_module(self, filename: str) -> LearnerModule:
+        """`filename` imported in the learner process (dlgrade/boundary), never in this one."""
+        return self._process().module(filename)
+
+    def start_learner_process(self, filenames: list[str]) -> None:
+        """Start the learner process now, importing the slow libraries these files name while this
+        process collects the checks (read as text: nothing of them runs here)."""
+        graded = [graded_file(self.root, name) for name in filenames]
+        preload = {name for path in graded if path is not None for name in slow_imports(path)}
+        process = self._process()
+        if not process.alive:
+            process.start(sorted(preload, key=SLOW_IMPORTS.index))
 
     def recipe(self, name: str, *args: object, **kwargs: object) -> object:
         """An observation made in the learner process by a grader-owned recipe (dlgrade/boundary/recipes.py)."""

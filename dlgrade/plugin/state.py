@@ -71,6 +71,21 @@ def item_id(item: pytest.Item) -> str | None:
     return marker.args[0] if marker and marker.args else None
 
 
+def exercise_files_checked(args: list[str], invocation_dir: Path, curriculum: curriculum_mod.Curriculum,
+                           root: Path) -> list[str]:
+    """The exercise files whose check files the command line names (a check file, a node of one, or a
+    folder holding checks/): the files a learner process will import in this run."""
+    checks = root / "checks"
+    files = []
+    for arg in args:
+        named = (invocation_dir / arg.split("::")[0]).resolve()
+        for section in curriculum.sections:
+            if section.file and section.check and (named == (root / section.check).resolve()
+                                                   or named.is_dir() and checks.resolve().is_relative_to(named)):
+                files.append(section.file)
+    return sorted(set(files))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     state = GradingState(config)
     for section in state.curriculum.sections:
@@ -78,6 +93,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     if not state.target.is_reference and not any(isinstance(f, SolutionsBlocker) for f in sys.meta_path):
         sys.meta_path.insert(0, SolutionsBlocker())
+    files = exercise_files_checked(list(config.args), config.invocation_params.dir, state.curriculum,
+                                   Project.locate().root)
+    if files and not config.option.collectonly:
+        # Started now, the learner process imports its libraries while this process collects the checks.
+        state.target.start_learner_process(files)
 
 
 @pytest.fixture(scope="session")
