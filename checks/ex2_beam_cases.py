@@ -1,9 +1,11 @@
 """The machinery of exercise 2.5's checks (checks/test_ex2.py): generate() as the oracle, the
 comparison of a learner's beam search with it, the hypothesis search over inputs and its pinned
-cases, and the log of what every forward call of the model receives.
+cases, and the judgement of what every forward call of the model received.
 
 The rules a beam search must follow are in the exercise's docstring; this module only runs the
-learner's search next to generate() and says what differs.
+learner's search next to generate() and says what differs. The learner's search runs in the learner
+process on a model built there (`learner_model`); generate() runs here on the checks' own model,
+which learner code never holds.
 """
 from __future__ import annotations
 
@@ -93,12 +95,14 @@ def explain_token_difference(tokenizer, texts, settings_, seqs, wanted_seqs) -> 
          expected=tokenizer.decode(wanted_seqs[row]), got=tokenizer.decode(seqs[row]))
 
 
-def compare_beam_search(ex2, model, tokenizer, texts, **settings_) -> tuple[float, dict]:
-    """Fail on any difference from generate() in the tokens or the types; return the scores' relative error."""
+def compare_beam_search(ex2, learner_model, model, tokenizer, texts, **settings_) -> tuple[float, dict]:
+    """Fail on any difference from generate() (on `model`, the checks' own) in the tokens or the types of
+    the learner's search (on `learner_model`, its copy in the learner process); return the scores'
+    relative error."""
     input_ids, attention_mask = left_padded(tokenizer, texts)
     # The learner's call first: a stub fails before the oracle's cost, which matters while
     # hypothesis shrinks a failing example.
-    result = ex2.beam_search(model, input_ids, attention_mask, **settings_)
+    result = ex2.beam_search(learner_model, input_ids, attention_mask, **settings_)
     wanted_seqs, wanted_scores = oracle_beam(model, input_ids, attention_mask, **settings_)
     expect(isinstance(result, tuple) and len(result) == 2, tr("beam_search() returns (sequences, scores)"),
            got=prose(type_name(result)))
@@ -147,9 +151,9 @@ class WorstScore:
                          "generated_length ** length_penalty, the EOS token counted"))
 
 
-def check_beam_search(ex2, model, tokenizer, texts, **settings_) -> None:
+def check_beam_search(ex2, learner_model, model, tokenizer, texts, **settings_) -> None:
     worst = WorstScore()
-    worst.add(*compare_beam_search(ex2, model, tokenizer, texts, **settings_))
+    worst.add(*compare_beam_search(ex2, learner_model, model, tokenizer, texts, **settings_))
     worst.check()
 
 
@@ -223,45 +227,18 @@ def pinned(cases):
     return wrap
 
 
-class ForwardLog:
-    """What every call of model.model receives: how many sequences, how many tokens each, how
-    many tokens its cache already holds, the attention mask (None when none of the right shape
-    came) and the position of every token."""
-
-    def __init__(self, module):
-        self.calls: list[dict] = []
-        self.handle = module.register_forward_pre_hook(self.record, with_kwargs=True)
-
-    def record(self, module, args, kwargs):
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is None:
-            ids = kwargs["inputs_embeds"][..., 0]
-        rows, length = ids.shape
-        cache = kwargs.get("cache", kwargs.get("past_key_values"))
-        cached = cache.get_seq_length() if cache is not None else 0
-        positions = kwargs.get("position_ids")
-        if positions is None:  # what the model then uses itself
-            positions = torch.arange(cached, cached + length)[None]
-        mask = kwargs.get("attention_mask")
-        if isinstance(mask, torch.Tensor) and mask.shape == (rows, cached + length):
-            mask = mask.detach().long().cpu().clone()
-        else:
-            mask = None
-        self.calls.append({"rows": rows, "length": length, "cached": cached, "mask": mask,
-                           "positions": positions.detach().cpu().expand(rows, length).clone()})
-
-
-def judge_forward_calls(log: ForwardLog, prompt_mask: torch.Tensor, beams: int, new_tokens: int) -> None:
-    """What the docstring asks of the forward calls: the prompt encoded once (per row or per beam),
+def judge_forward_calls(calls: list[dict], prompt_mask: torch.Tensor, beams: int, new_tokens: int) -> None:
+    """What the docstring asks of the forward calls (`calls`: what the recipe `forward_calls` recorded in
+    the learner process): the prompt encoded once (per row or per beam),
     then one new token per live beam per step with the cache, the attention mask at every call,
     and position ids from the cumulative mask. One step more than the search needs (feeding the
     last chosen token) is wasted work, not a cache failure, and passes."""
     batch, prompt_len = prompt_mask.shape
     prompt_mask = prompt_mask.long().cpu()
-    prefills = [call for call in log.calls if call["cached"] == 0]
-    steps = [call for call in log.calls if call["cached"] > 0]
+    prefills = [call for call in calls if call["cached"] == 0]
+    steps = [call for call in calls if call["cached"] > 0]
     expect(prefills and steps, tr("beam_search() should call model.model: the prompt first, then one call per "
-                                  "new token with the cache"), got=prose(tr("{count} calls", count=len(log.calls))))
+                                  "new token with the cache"), got=prose(tr("{count} calls", count=len(calls))))
     hint = tr("prefill the prompt once, then pass the cache and only the newest token of each beam")
     for call in prefills:
         expect(call["length"] <= prompt_len, tr("a call without a cached prefix encodes more than the prompt"),
@@ -292,8 +269,8 @@ def judge_forward_calls(log: ForwardLog, prompt_mask: torch.Tensor, beams: int, 
               "max_new_tokens ({new_tokens}) tokens generated after it; tokens were fed into the cache twice",
               cached=max(fed), prompt_len=prompt_len, new_tokens=new_tokens),
            expected=prose(tr("at most {limit} cached tokens", limit=limit)), got=max(fed), hint=hint)
-    check_masks(log, prompt_mask, beams)
-    for call in log.calls:
+    check_masks(calls, prompt_mask, beams)
+    for call in calls:
         real = call["mask"][:, -call["length"]:].bool()
         wanted = call["mask"].cumsum(-1)[:, -call["length"]:] - 1
         expect_equal(call["positions"][real].tolist(), wanted[real].tolist(),
@@ -303,13 +280,13 @@ def judge_forward_calls(log: ForwardLog, prompt_mask: torch.Tensor, beams: int, 
                              "row starts at 0 after its padding"))
 
 
-def check_masks(log: ForwardLog, prompt_mask: torch.Tensor, beams: int) -> None:
+def check_masks(calls: list[dict], prompt_mask: torch.Tensor, beams: int) -> None:
     """Every call gets a (sequences, cached + new) mask whose prompt part is the prompt's own
     (padding 0) and whose generated part is all 1."""
     batch, prompt_len = prompt_mask.shape
     allowed = Counter(tuple(row) for row in prompt_mask.tolist())
     by_length: dict[int, Counter] = {}
-    for call in log.calls:
+    for call in calls:
         where = tr("the prefill") if call["cached"] == 0 else \
             tr("a step after the prefill ({cached} tokens in the cache)", cached=call["cached"])
         expect(call["mask"] is not None,

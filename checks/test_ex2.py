@@ -5,7 +5,16 @@ Oracles are independent of the exercise's answers: the results stored for the sh
 calls), the installed transformers' `generate()` for beam search, and closed forms. The model
 is the tiny Qwen2 of fixtures/ex2 (built by fixtures/ex2/build_model.py); set DLGRADE_QWEN2_PATH
 to a Qwen2-1.5B-Instruct folder to run the beam search check on the real model too. The beam
-search machinery lives beside this file, in ex2_beam_cases.py.
+search machinery lives beside this file, in ex2_beam_cases.py. Every check runs offline
+(fakehub.offline, here and in the learner process): a call to the real Hub fails at once with a message.
+
+The learner's functions run in the learner process (dlgrade/boundary): the models and tokenizers they
+are given are built there from the fixture folders, fresh for each check (`learner_lm`); what they
+return comes back as data (token ids, scores, perplexities, texts, reports) and is judged here
+against stored results or against generate() and the logits of the checks' own tiny model, which
+learner code never holds. What the learner process reports about its own objects (a model's class,
+a tokenizer's EOS token, the arguments of generate() and of every forward call) is an observation a
+targeted forgery could fake; each check says where it relies on one.
 """
 from __future__ import annotations
 
@@ -13,9 +22,9 @@ import hashlib
 import json
 import shutil
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 import torch
@@ -26,7 +35,6 @@ from ex2_beam_cases import (
     SHRINK_BUDGET_S,
     TIER1_SETTINGS,
     TIER2_SETTINGS,
-    ForwardLog,
     WorstScore,
     check_beam_search,
     compare_beam_search,
@@ -40,9 +48,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from dlgrade.boundary.proxy import Handle, LearnerModule
 from dlgrade.checkkit import fakehub
 from dlgrade.checkkit.feedback import expect, expect_equal, expect_type, fail, prose, type_name
 from dlgrade.checkkit.real_models import real_folder
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
@@ -53,6 +63,7 @@ TINY = FIXTURES_DIR / "ex2" / "tiny-qwen2"
 LEGACY_CONFIGS = FIXTURES_DIR / "ex2" / "qwen2-1.5b-instruct-configs"
 EXPECTED_RESULTS = FIXTURES_DIR / "ex2" / "expected_results.json"
 REAL_ENV = "DLGRADE_QWEN2_PATH"
+REPO_ID = "Qwen/Qwen2-1.5B-Instruct"
 # A prompt of about 420 tokens (with 64 new ones, within the 512 positions): long enough
 # that re-encoding it at every step shows in the time.
 SPEED_PROMPT = " ".join(PROMPTS * 12)
@@ -75,25 +86,55 @@ def expected(section: str):
 
 
 @pytest.fixture(scope="module")
-def ex2(target):
-    return target.module(FILE)
+def ex2(target: Target) -> LearnerModule:
+    return target.learner_module(FILE).load()
+
+
+@pytest.fixture(autouse=True)
+def offline(ex2: LearnerModule, target: Target) -> Iterator[None]:
+    """The real Hub must never be reached: fail at once, with a message, not after a 23 s timeout.
+
+    Set before every check, single-threaded too: a learner process restarted after a time limit starts afresh.
+    """
+    fakehub.learner_offline(target)
+    target.recipe("torch_threads", 1)
+    with fakehub.offline():
+        yield
 
 
 @pytest.fixture(scope="session")
 def tiny():
+    """The checks' own tiny model and tokenizer: the oracle, never handed to learner code."""
     torch.set_num_threads(1)  # docs/pitfalls.md: more threads on a loaded 2-core box were far slower
     model = AutoModelForCausalLM.from_pretrained(TINY).eval()
     tokenizer = AutoTokenizer.from_pretrained(TINY)
     return model, tokenizer
 
 
+def learner_lm(target: Target, folder: Path = TINY, **kwargs) -> tuple[Handle, Handle]:
+    """The model (eval mode) and tokenizer of `folder`, built in the learner process for one check (recipe
+    causal_lm): learner code never holds the checks' objects, nor a model an earlier check handed it."""
+    return target.recipe("causal_lm", folder, **kwargs)
+
+
+@pytest.fixture
+def learner_tiny(ex2: LearnerModule, target: Target) -> tuple[Handle, Handle]:
+    return learner_lm(target)
+
+
 @pytest.fixture(scope="session")
 def real_model():
-    """The real Qwen2-1.5B-Instruct when DLGRADE_QWEN2_PATH names its folder (else the check skips)."""
+    """The real Qwen2-1.5B-Instruct when DLGRADE_QWEN2_PATH names its folder (else the check skips):
+    its folder, and the checks' own model and tokenizer of it."""
     folder = real_folder(REAL_ENV, "Qwen2-1.5B-Instruct")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto").to(device).eval()
-    return model, AutoTokenizer.from_pretrained(folder)
+    return folder, model, AutoTokenizer.from_pretrained(folder)
+
+
+def as_got(value):
+    """A returned value as a message shows it: data as it is, a learner object by its class."""
+    return prose(repr(value)) if isinstance(value, Handle) else value
 
 
 # ---------------------------------------------------------------- ex2.1 download
@@ -117,21 +158,26 @@ def hub_repo() -> tuple[dict[str, bytes], set[str]]:
 @pytest.mark.item("ex2.1")
 @pytest.mark.hint(N_("snapshot_download(repo_id, local_dir=local_dir, endpoint=endpoint, allow_patterns=[...]) "
                      "fetches only the files you list and returns the folder"))
-def test_download_fetches_what_the_model_needs(ex2, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+def test_download_fetches_what_the_model_needs(ex2, target, tmp_path):
     files, needed = hub_repo()
-    with fakehub.serve({"Qwen/Qwen2-1.5B-Instruct": files}) as hub:
-        folder = ex2.download_model("Qwen/Qwen2-1.5B-Instruct", tmp_path / "qwen2", endpoint=hub.endpoint)
-        fetched = hub.fetched_files("Qwen/Qwen2-1.5B-Instruct")
-    expect(Path(folder).resolve() == (tmp_path / "qwen2").resolve(), tr("download_model() returns local_dir"),
-           expected=str(tmp_path / "qwen2"), got=str(folder))
+    local_dir = tmp_path / "qwen2"
+    # What was fetched is what the hub in this process served, never what the learner process reports.
+    environment = {"HF_HUB_DISABLE_TELEMETRY": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    with target.learner_environ(environment), fakehub.serve({REPO_ID: files}) as hub:
+        folder = ex2.download_model(REPO_ID, local_dir, endpoint=hub.endpoint)
+        fetched = hub.fetched_files(REPO_ID)
+    expect(isinstance(folder, (str, PurePath)) and Path(folder).resolve() == local_dir.resolve(),
+           tr("download_model() returns local_dir"), expected=str(local_dir), got=as_got(folder))
     expect(not fetched - needed, tr("downloaded files the model does not need"), got=sorted(fetched - needed),
            hint=tr("pass allow_patterns (or ignore_patterns) to snapshot_download"))
-    missing = {name for name in needed if not (tmp_path / "qwen2" / name).is_file()}
+    missing = {name for name in needed if not (local_dir / name).is_file()}
     expect(not missing, tr("files missing from local_dir"), got=sorted(missing))
-    model = AutoModelForCausalLM.from_pretrained(tmp_path / "qwen2")
-    expect(model.config.model_type == "qwen2", tr("the downloaded folder loads as a Qwen2 model"))
+    # The folder holds the hub's bytes (compared, never loaded: this process reads no file learner code wrote
+    # as anything but bytes).
+    for name in sorted(needed):
+        expect((local_dir / name).read_bytes() == files[name],
+               tr("download_model(): {file} in local_dir differs from the hub's file", file=name),
+               hint=tr("snapshot_download(repo_id, local_dir=local_dir, ...) writes the files there as they are"))
 
 
 # ---------------------------------------------------------------- ex2.2 inspect the folder
@@ -251,10 +297,38 @@ def test_inspect_model_folder(ex2, inspected_folders, layout):
         if not same_value(got, value):
             fail(tr("summary[{key}] of the {layout} folder", key=repr(key), layout=layout), expected=value, got=got,
                  hint=tr("the docstring gives {key} as {type}: convert what the file stores", key=repr(key),
-                         type=type_name(value)) if got == value else None)
+                         type=type_name(value)) if not isinstance(got, Handle) and got == value else None)
 
 
 # ---------------------------------------------------------------- ex2.3 load and describe
+
+
+# Largest difference allowed between the logits of the model load_model() returns and those of the checks' own
+# copy, on the same token ids (docs/measurements/ex2.md#loaded-logits): equal for from_pretrained(dtype=...);
+# up to 0.21 apart in bfloat16 for a float32 load cast with .to(torch.bfloat16), also right; a model with other
+# weights is at least 9.5 apart.
+LOGITS_TOLERANCE = {torch.float32: {"rtol": 0.0, "atol": 1e-3}, torch.bfloat16: {"rtol": 0.0, "atol": 1.0}}
+# A chat turn with special tokens: the learner's tokenizer must encode it as the folder's does.
+PROBE_TEXT = "<|im_start|>user\nWhat is assert?<|im_end|>\n<|im_start|>assistant\n"
+
+
+def random_token_ids(vocab_size: int) -> torch.Tensor:
+    """Two rows of token ids drawn now (not stored anywhere learner code could read them)."""
+    generator = torch.Generator()
+    generator.seed()
+    return torch.randint(0, vocab_size, (2, 9), generator=generator)
+
+
+@cache
+def reference_model(stored: str, dtype: str):
+    """The checks' own tiny model as a folder stored in `stored` loads in `dtype` (never handed to learner code):
+    its weights rounded to the narrower of the two, then widened if need be.
+
+    Rounded by from_pretrained(dtype=torch.bfloat16), never by `.to(torch.bfloat16)`: that casts the rotary
+    embedding's frequencies too, which from_pretrained keeps in float32 (the logits then differ by up to 0.2)."""
+    narrow = "bfloat16" if "bfloat16" in (stored, dtype) else "float32"
+    model = AutoModelForCausalLM.from_pretrained(TINY, dtype=getattr(torch, narrow)).eval()
+    return model if dtype == narrow else model.to(getattr(torch, dtype))
 
 
 @pytest.fixture(scope="session")
@@ -275,27 +349,41 @@ def bfloat16_folder(tmp_path_factory) -> Path:
                                           ("bfloat16", torch.float32)],
                          ids=["float32-folder-stored-dtype", "bfloat16-folder-stored-dtype", "to-bfloat16",
                               "to-float32"])
-def test_load_model(ex2, bfloat16_folder, stored, dtype):
+def test_load_model(ex2, tiny, bfloat16_folder, stored, dtype):
     folder = TINY if stored == "float32" else bfloat16_folder
     loaded = ex2.load_model(folder, dtype=dtype)
     expect(isinstance(loaded, tuple) and len(loaded) == 2, tr("load_model() returns (model, tokenizer)"),
            got=prose(type_name(loaded)))
     model, tokenizer = loaded
-    expect_equal(type(model).__name__, "Qwen2ForCausalLM", tr("the model class"))
+    # The class and the EOS token are what the learner process reports (observations); the logits and the
+    # token ids below are the model's and the tokenizer's own outputs on inputs drawn now, judged here.
+    expect_equal(type_name(model).rpartition(".")[2], "Qwen2ForCausalLM", tr("the model class"))
     wanted = dtype or getattr(torch, stored)
-    expect_equal(next(model.parameters()).dtype, wanted,
+    probe = random_token_ids(tiny[0].config.vocab_size)
+    logits = model(input_ids=probe).logits
+    expect(isinstance(logits, torch.Tensor), tr("the logits of load_model()'s model on {count} token ids",
+                                                count=probe.numel()), got=as_got(logits))
+    # A Qwen2 computes its logits in the dtype of its parameters.
+    expect_equal(logits.dtype, wanted,
                  tr("parameter dtype of the {stored} folder loaded with dtype={dtype}", stored=stored,
                     dtype=repr(dtype)),
                  hint=tr("dtype=None keeps what config.json stores: from_pretrained(..., dtype=\"auto\")"))
+    with torch.no_grad():
+        reference = reference_model(stored, str(wanted).removeprefix("torch."))(input_ids=probe).logits
+    expect(logits.shape == reference.shape and torch.allclose(logits.detach(), reference, **LOGITS_TOLERANCE[wanted]),
+           tr("the logits of load_model()'s model on {count} token ids", count=probe.numel()),
+           hint=tr("load the weights of the folder given: AutoModelForCausalLM.from_pretrained(folder, dtype=...)"))
     expect_equal(tokenizer.eos_token, "<|im_end|>", tr("the tokenizer loads from the same folder"))
+    expect_equal(tokenizer(PROBE_TEXT)["input_ids"], tiny[1](PROBE_TEXT)["input_ids"],
+                 tr("the tokenizer loads from the same folder"))
 
 
 @pytest.mark.item("ex2.3")
 @pytest.mark.hint(N_("walk model.named_parameters() (tied weights appear once); str(model) and "
                      "model.config.to_dict() give the structure and the config"))
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_describe_model(ex2, dtype):
-    model = AutoModelForCausalLM.from_pretrained(TINY).to(getattr(torch, dtype)).eval()
+def test_describe_model(ex2, target, dtype):
+    model = target.recipe("from_pretrained", "transformers.AutoModelForCausalLM", TINY).to(getattr(torch, dtype))
     stored = expected("describe")[dtype]
     report = ex2.describe_model(model)
     expect_type(report, dict, tr("describe_model()'s return value"))
@@ -322,34 +410,21 @@ REPLY_MESSAGES = ["What is assert?", "Tell me about the for statement."]
 REPLY_SETTINGS = {"greedy": {"do_sample": False}, "beams": {"do_sample": False, "num_beams": 3}}
 
 
-@contextmanager
-def generate_calls(model):
-    """Records the keyword arguments of every model.generate() call (the call itself goes through)."""
-    calls: list[dict] = []
-    original = model.generate
-
-    def spy(*args, **kwargs):
-        calls.append({"args": args, **kwargs})
-        return original(*args, **kwargs)
-
-    model.generate = spy
-    try:
-        yield calls
-    finally:
-        del model.generate
-
-
 @pytest.mark.item("ex2.4")
 @pytest.mark.hint(N_("build the prompt with apply_chat_template(..., add_generation_prompt=True, return_dict=True), "
                      "pass input_ids, attention_mask and every keyword to model.generate(), and decode only the "
                      "new tokens with skip_special_tokens=True"))
 @pytest.mark.parametrize("setting", ["greedy", "beams"])
-def test_generate_reply_equals_generate(ex2, tiny, setting):
-    model, tokenizer = tiny
+def test_generate_reply_equals_generate(ex2, target, learner_tiny, setting):
+    model, tokenizer = learner_tiny
     settings_all = {**REPLY_SETTINGS[setting], "repetition_penalty": 1.0}
     for message in REPLY_MESSAGES:
-        with generate_calls(model) as calls:
-            reply = ex2.generate_reply(model, tokenizer, message, max_new_tokens=24, **settings_all)
+        # The reply is judged against the stored one. The arguments generate() got are recorded in the learner
+        # process (recipe watch_generate): an observation, which code that reaches generate() some other way
+        # than model.generate (or rewrites the record) escapes.
+        log = target.recipe("watch_generate", model)
+        reply = ex2.generate_reply(model, tokenizer, message, max_new_tokens=24, **settings_all)
+        calls = target.recipe("generate_calls", log)
         expect_type(reply, str, tr("generate_reply()'s return value"))
         expect_equal(reply, expected("generate_reply")[setting][message],
                      tr("reply to {message} with {settings}", message=repr(message), settings=settings_all),
@@ -377,16 +452,17 @@ BEAM_HINT = N_("keep the top candidates over all beams x vocabulary by summed lo
 @pytest.mark.item("ex2.5", weight=2)
 @pytest.mark.hint(BEAM_HINT)
 @pytest.mark.time_limit(TIER_TIME_LIMIT)
-def test_beam_search_tier1_fixed_length(ex2, tiny):
+def test_beam_search_tier1_fixed_length(ex2, tiny, learner_tiny):
     """Tier 1: no EOS, so every hypothesis runs to max_new_tokens: the core of beam search."""
     model, tokenizer = tiny
+    learner_model, _ = learner_tiny
     worst = WorstScore()
 
     @TIER1_SETTINGS
     @given(prompt=st.sampled_from(PROMPTS), num_beams=st.integers(2, 4), max_new_tokens=st.integers(1, 12))
     @shrinking_within(SHRINK_BUDGET_S)
     def search(prompt, num_beams, max_new_tokens):
-        worst.add(*compare_beam_search(ex2, model, tokenizer, [prompt], num_beams=num_beams,
+        worst.add(*compare_beam_search(ex2, learner_model, model, tokenizer, [prompt], num_beams=num_beams,
                                        max_new_tokens=max_new_tokens, eos_token_id=None, length_penalty=1.0))
 
     search()
@@ -396,9 +472,10 @@ def test_beam_search_tier1_fixed_length(ex2, tiny):
 @pytest.mark.item("ex2.5", weight=2)
 @pytest.mark.hint(BEAM_HINT)
 @pytest.mark.time_limit(TIER_TIME_LIMIT)
-def test_beam_search_tier2_eos_penalty_batches(ex2, tiny):
+def test_beam_search_tier2_eos_penalty_batches(ex2, tiny, learner_tiny):
     """Tier 2: EOS ids (a list or one int), length penalty, early stopping, left-padded batches, chat prompts."""
     model, tokenizer = tiny
+    learner_model, _ = learner_tiny
     worst = WorstScore()
 
     @TIER2_SETTINGS
@@ -416,7 +493,7 @@ def test_beam_search_tier2_eos_penalty_batches(ex2, tiny):
         if chat:
             texts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], add_generation_prompt=True,
                                                    tokenize=False) for t in texts]
-        worst.add(*compare_beam_search(ex2, model, tokenizer, texts, num_beams=num_beams,
+        worst.add(*compare_beam_search(ex2, learner_model, model, tokenizer, texts, num_beams=num_beams,
                                        max_new_tokens=max_new_tokens, eos_token_id=eos_token_id,
                                        pad_token_id=pad_token_id, length_penalty=length_penalty,
                                        early_stopping=early_stopping))
@@ -429,28 +506,32 @@ def test_beam_search_tier2_eos_penalty_batches(ex2, tiny):
 @pytest.mark.hint(BEAM_HINT)
 @pytest.mark.time_limit(REAL_MODEL_TIME_LIMIT)
 @pytest.mark.optional  # runs only where a learner has the real model: a grade does not count it
-def test_beam_search_on_the_real_model(ex2, real_model):
-    model, tokenizer = real_model
+def test_beam_search_on_the_real_model(ex2, target, real_model):
+    folder, model, tokenizer = real_model
+    learner_model, _ = learner_lm(target, folder, dtype="auto", device=model.device.type)
     for prompt in ("The capital of France is", "Beam search is"):
-        check_beam_search(ex2, model, tokenizer, [prompt], num_beams=3, max_new_tokens=8, eos_token_id=None)
+        check_beam_search(ex2, learner_model, model, tokenizer, [prompt], num_beams=3, max_new_tokens=8,
+                          eos_token_id=None)
 
 
 @pytest.mark.item("ex2.5")
 @pytest.mark.hint(N_("prefill the prompt once, then at every step pass the cache, the attention mask grown by one "
                      "column, the position ids and only the newest token of each beam"))
-def test_beam_search_uses_the_kv_cache(ex2, tiny):
+def test_beam_search_uses_the_kv_cache(ex2, target, tiny, learner_tiny):
     """Logs what every forward call receives: the prompt once (per row or per beam), then one token per
-    beam per step, the attention mask at every call, and the positions that mask gives."""
-    model, tokenizer = tiny
+    beam per step, the attention mask at every call, and the positions that mask gives.
+
+    The log is an observation: a hook on the base model in the learner process (recipe watch_forward)
+    records it, so a targeted forgery could fake it (run the layers around the hook, or rewrite the
+    record). The tiers judge the tokens and scores beam_search() returns against generate() here; this
+    check adds how they were computed."""
+    learner_model, _ = learner_tiny
     texts, beams, new_tokens = ["x", "The for statement", "Names refer to objects."], 3, 6
-    input_ids, attention_mask = left_padded(tokenizer, texts)
-    log = ForwardLog(model.model)
-    try:
-        ex2.beam_search(model, input_ids, attention_mask, num_beams=beams, max_new_tokens=new_tokens,
-                        eos_token_id=None)
-    finally:
-        log.handle.remove()
-    judge_forward_calls(log, attention_mask, beams, new_tokens)
+    input_ids, attention_mask = left_padded(tiny[1], texts)
+    log = target.recipe("watch_forward", learner_model)
+    ex2.beam_search(learner_model, input_ids, attention_mask, num_beams=beams, max_new_tokens=new_tokens,
+                    eos_token_id=None)
+    judge_forward_calls(target.recipe("forward_calls", log), attention_mask, beams, new_tokens)
 
 
 def timed(function, rounds: int) -> list[float]:
@@ -464,10 +545,13 @@ def timed(function, rounds: int) -> list[float]:
 
 @pytest.mark.item("ex2.5")
 @pytest.mark.hint(N_("that much slower means the KV cache is not used: prefill once, then feed one token per beam"))
-def test_beam_search_speed_against_generate(ex2, tiny, benchmark, request):
+def test_beam_search_speed_against_generate(ex2, tiny, learner_tiny, benchmark, request):
     """Shown to the learner: time per prompt of beam_search() vs generate(num_beams=4) at 64 tokens.
-    The project's own tests catch a missing cache by counting tokens (the check above), never by time."""
+    The project's own tests catch a missing cache by counting tokens (the check above), never by time.
+    beam_search() runs in the learner process (its time includes one call over the channel), generate()
+    here, both single-threaded."""
     model, tokenizer = tiny
+    learner_model, _ = learner_tiny
     input_ids, attention_mask = left_padded(tokenizer, [SPEED_PROMPT])
     settings_ = {"num_beams": 4, "max_new_tokens": 64, "eos_token_id": None}
 
@@ -477,11 +561,11 @@ def test_beam_search_speed_against_generate(ex2, tiny, benchmark, request):
     theirs()
     generate_times = timed(theirs, rounds=3)
     benchmark.group = "ex2.5 beam search, 64 new tokens"
-    benchmark.pedantic(ex2.beam_search, args=(model, input_ids, attention_mask), kwargs=settings_,
+    benchmark.pedantic(ex2.beam_search, args=(learner_model, input_ids, attention_mask), kwargs=settings_,
                        rounds=3, iterations=1, warmup_rounds=1)
     # pytest-benchmark turns itself off under xdist or --benchmark-disable (stats is None then).
     learner_times = benchmark.stats.stats.data if benchmark.stats else \
-        timed(lambda: ex2.beam_search(model, input_ids, attention_mask, **settings_), rounds=3)
+        timed(lambda: ex2.beam_search(learner_model, input_ids, attention_mask, **settings_), rounds=3)
     # Fastest rounds: on a shared machine other work only ever adds time.
     ratio = min(learner_times) / min(generate_times)
     benchmark.extra_info["ratio_vs_generate"] = round(ratio, 2)
@@ -503,12 +587,12 @@ def close(got: object, wanted: float, rtol: float) -> bool:
 @pytest.mark.hint(N_("run the model once on prompt + continuation and average the NLL over the continuation "
                      "tokens only (each predicted from the position before it), in float32; return a float"))
 @pytest.mark.parametrize("case", range(3), ids=["for-statement", "x", "exceptions"])
-def test_perplexity_matches_the_logits(ex2, tiny, case):
-    model, tokenizer = tiny
+def test_perplexity_matches_the_logits(ex2, tiny, learner_tiny, case):
+    _, tokenizer = tiny
     stored = expected("perplexity")[case]
     prompt_ids = tokenizer(stored["prompt"], return_tensors="pt")["input_ids"][0]
     continuation_ids = tokenizer(stored["continuation"], return_tensors="pt")["input_ids"][0]
-    got = ex2.perplexity(model, prompt_ids, continuation_ids)
+    got = ex2.perplexity(learner_tiny[0], prompt_ids, continuation_ids)
     expect_type(got, float, tr("perplexity()'s return value"))
     expect(close(got, stored["perplexity"], PPL_RTOL),
            tr("perplexity of {continuation} after {prompt}", continuation=repr(stored["continuation"]),
@@ -519,12 +603,12 @@ def test_perplexity_matches_the_logits(ex2, tiny, case):
 @pytest.mark.hint(N_("with length_penalty 1 and no EOS, generate()'s sequences_scores is the mean log-prob of the "
                      "new tokens: your perplexity of them must be exp(-score)"))
 @pytest.mark.parametrize("prompt", PROMPTS[:4])
-def test_beam_score_is_minus_log_perplexity(ex2, tiny, prompt):
+def test_beam_score_is_minus_log_perplexity(ex2, tiny, learner_tiny, prompt):
     model, tokenizer = tiny
     input_ids, attention_mask = left_padded(tokenizer, [prompt])
     sequences, scores = oracle_beam(model, input_ids, attention_mask, num_beams=4, max_new_tokens=12,
                                     length_penalty=1.0, eos_token_id=None)
-    got = ex2.perplexity(model, input_ids[0], sequences[0, input_ids.shape[1]:])
+    got = ex2.perplexity(learner_tiny[0], input_ids[0], sequences[0, input_ids.shape[1]:])
     wanted = float(torch.exp(-scores[0]))
     expect(close(got, wanted, PPL_RTOL), tr("perplexity of the beam output vs exp(-sequences_scores)"),
            expected=wanted, got=got)
@@ -532,7 +616,7 @@ def test_beam_score_is_minus_log_perplexity(ex2, tiny, prompt):
 
 def text_hint(name: str, got: object, stored: dict) -> str:
     """Why a continuation differs, where the stored results can tell."""
-    if got == stored[f"{name}_text_model_defaults"]:
+    if isinstance(got, str) and got == stored[f"{name}_text_model_defaults"]:
         return tr("this is what generate() gives with the model's own repetition_penalty (1.05 in "
                   "generation_config.json): pass repetition_penalty=1.0")
     return tr("generate with do_sample=False, repetition_penalty=1.0, num_beams (1 for greedy) and max_new_tokens "
@@ -542,8 +626,8 @@ def text_hint(name: str, got: object, stored: dict) -> str:
 @pytest.mark.item("ex2.6")
 @pytest.mark.hint(N_("generate both continuations with do_sample=False and repetition_penalty=1.0, decode only the new "
                      "tokens, and give perplexity() the new token ids after the prompt"))
-def test_compare_greedy_and_beam(ex2, tiny, request):
-    model, tokenizer = tiny
+def test_compare_greedy_and_beam(ex2, learner_tiny, request):
+    model, tokenizer = learner_tiny
     beam_wins = 0
     for prompt, stored in expected("compare").items():
         num_beams, max_new_tokens = stored["num_beams"], stored["max_new_tokens"]

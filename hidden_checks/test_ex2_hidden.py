@@ -11,10 +11,16 @@ that they hold no copy of an answer. Here the oracles are computed live: a perpl
 model's logits, greedy and beam continuations from generate(), the chat reply from
 apply_chat_template + generate(), on new prompts, on the tiny model and, when DLGRADE_QWEN2_PATH
 names its folder, on the real Qwen2-1.5B-Instruct (the learner's own copy of the real thing).
+
+The oracles run here, on the checks' own models; the learner's functions run in the learner process
+(dlgrade/boundary) on a model and tokenizer built there from the same folder for each check, and
+what they return comes back as data.
 """
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,8 +28,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from dlgrade.boundary.proxy import Handle, LearnerModule
+from dlgrade.checkkit import fakehub
 from dlgrade.checkkit.feedback import expect, expect_equal, expect_type
 from dlgrade.checkkit.real_models import real_folder
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
@@ -51,12 +60,22 @@ pytestmark = pytest.mark.time_limit(60)
 
 
 @pytest.fixture(scope="module")
-def ex2(target):
-    return target.module(FILE)
+def ex2(target: Target) -> LearnerModule:
+    return target.learner_module(FILE).load()
+
+
+@pytest.fixture(autouse=True)
+def offline(ex2: LearnerModule, target: Target) -> Iterator[None]:
+    """No check reaches the real Hub (here or in the learner process), single-threaded as the visible checks."""
+    fakehub.learner_offline(target)
+    target.recipe("torch_threads", 1)
+    with fakehub.offline():
+        yield
 
 
 @pytest.fixture(scope="session")
 def tiny():
+    """The checks' own tiny model and tokenizer: the oracle, never handed to learner code."""
     torch.set_num_threads(1)
     return AutoModelForCausalLM.from_pretrained(TINY).eval(), AutoTokenizer.from_pretrained(TINY)
 
@@ -65,14 +84,22 @@ def tiny():
                 params=["tiny", pytest.param("real", marks=[pytest.mark.time_limit(REAL_MODEL_TIME_LIMIT),
                                                             # only where the grader has the real model
                                                             pytest.mark.optional])])
-def any_model(request, tiny):
-    """The tiny model, and the real Qwen2-1.5B-Instruct when DLGRADE_QWEN2_PATH names its folder."""
+def any_model(request, tiny) -> tuple[Path, object, object]:
+    """The tiny model, and the real Qwen2-1.5B-Instruct when DLGRADE_QWEN2_PATH names its folder: the folder,
+    and the checks' own model and tokenizer of it."""
     if request.param == "tiny":
-        return tiny
+        return (TINY, *tiny)
     folder = real_folder(REAL_ENV, "Qwen2-1.5B-Instruct")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto").to(device).eval()
-    return model, AutoTokenizer.from_pretrained(folder)
+    return folder, model, AutoTokenizer.from_pretrained(folder)
+
+
+def learner_copy(target: Target, folder: Path, model) -> tuple[Handle, Handle]:
+    """The model and tokenizer of `folder` built in the learner process for one check, as the checks' own
+    `model` was loaded (recipe causal_lm): learner code never holds the checks' objects."""
+    options = {} if folder == TINY else {"dtype": "auto"}
+    return target.recipe("causal_lm", folder, device=model.device.type, **options)
 
 
 def eos_and_pad(tokenizer) -> dict:
@@ -98,11 +125,12 @@ def close(got: object, wanted: float) -> bool:
                      "new tokens with skip_special_tokens=True"))
 @pytest.mark.parametrize("settings_", [{"do_sample": False}, {"do_sample": False, "num_beams": 2}],
                          ids=["greedy", "beams"])
-def test_generate_reply_on_new_messages(ex2, any_model, settings_):
-    model, tokenizer = any_model
+def test_generate_reply_on_new_messages(ex2, target, any_model, settings_):
+    folder, model, tokenizer = any_model
+    learner_model, learner_tokenizer = learner_copy(target, folder, model)
     settings_all = {**settings_, "repetition_penalty": 1.0}
     for message in ("Tell me about exceptions.", "What is the import system?"):
-        reply = ex2.generate_reply(model, tokenizer, message, max_new_tokens=16, **settings_all)
+        reply = ex2.generate_reply(learner_model, learner_tokenizer, message, max_new_tokens=16, **settings_all)
         inputs = tokenizer.apply_chat_template([{"role": "user", "content": message}], add_generation_prompt=True,
                                                return_tensors="pt", return_dict=True).to(model.device)
         with only_explicit_settings(model), torch.no_grad():
@@ -119,11 +147,12 @@ def test_generate_reply_on_new_messages(ex2, any_model, settings_):
 @pytest.mark.parametrize("prompt,continuation", [("Names refer to objects.", " They are bound by assignment."),
                                                  ("What is assert?", " The assert statement"),
                                                  ("The capital of France is", " Paris.")])
-def test_perplexity_of_new_texts(ex2, any_model, prompt, continuation):
-    model, tokenizer = any_model
+def test_perplexity_of_new_texts(ex2, target, any_model, prompt, continuation):
+    folder, model, tokenizer = any_model
+    learner_model, _ = learner_copy(target, folder, model)
     prompt_ids = tokenizer(prompt, return_tensors="pt")["input_ids"][0].to(model.device)
     continuation_ids = tokenizer(continuation, return_tensors="pt")["input_ids"][0].to(model.device)
-    got = ex2.perplexity(model, prompt_ids, continuation_ids)
+    got = ex2.perplexity(learner_model, prompt_ids, continuation_ids)
     wanted = log_perplexity(model, prompt_ids, continuation_ids)
     expect_type(got, float, tr("perplexity()'s return value"))
     expect(close(got, wanted), tr("perplexity of {continuation} after {prompt}", continuation=repr(continuation),
@@ -135,9 +164,10 @@ def test_perplexity_of_new_texts(ex2, any_model, prompt, continuation):
                      "tokens, and give perplexity() the new token ids after the prompt"))
 @pytest.mark.parametrize("prompt,num_beams,max_new_tokens", [("A function definition", 3, 12),
                                                              ("The while statement", 2, 9)])
-def test_compare_greedy_and_beam_on_new_prompts(ex2, any_model, prompt, num_beams, max_new_tokens):
-    model, tokenizer = any_model
-    result = ex2.compare_greedy_and_beam(model, tokenizer, prompt, num_beams=num_beams, max_new_tokens=max_new_tokens)
+def test_compare_greedy_and_beam_on_new_prompts(ex2, target, any_model, prompt, num_beams, max_new_tokens):
+    folder, model, tokenizer = any_model
+    result = ex2.compare_greedy_and_beam(*learner_copy(target, folder, model), prompt, num_beams=num_beams,
+                                         max_new_tokens=max_new_tokens)
     expect_type(result, dict, tr("compare_greedy_and_beam()'s return value"))
     prompt_ids = tokenizer(prompt, return_tensors="pt")["input_ids"].to(model.device)
     for name, beams in (("greedy", 1), ("beam", num_beams)):
@@ -160,10 +190,11 @@ def test_compare_greedy_and_beam_on_new_prompts(ex2, any_model, prompt, num_beam
                      "cache with the chosen beams, and follow the docstring's rules of generate() for finishing "
                      "and stopping"))
 @pytest.mark.time_limit(180)
-def test_beam_search_on_two_row_chat_batches(ex2, tiny):
+def test_beam_search_on_two_row_chat_batches(ex2, target, tiny):
     """Batches of two chat prompts (they end in EOS within ~9 tokens), a space the visible tiers draw
     from only now and then."""
     model, tokenizer = tiny
+    learner_model, _ = learner_copy(target, TINY, model)
     worst = WorstScore()
 
     @TIER1_SETTINGS
@@ -174,7 +205,7 @@ def test_beam_search_on_two_row_chat_batches(ex2, tiny):
     def search(first, second, num_beams, max_new_tokens, length_penalty, early_stopping, pad_token_id):
         texts = [tokenizer.apply_chat_template([{"role": "user", "content": t}], add_generation_prompt=True,
                                                tokenize=False) for t in (first, second)]
-        worst.add(*compare_beam_search(ex2, model, tokenizer, texts, num_beams=num_beams,
+        worst.add(*compare_beam_search(ex2, learner_model, model, tokenizer, texts, num_beams=num_beams,
                                        max_new_tokens=max_new_tokens, eos_token_id=EOS_IDS,
                                        pad_token_id=pad_token_id, length_penalty=length_penalty,
                                        early_stopping=early_stopping))

@@ -11,6 +11,7 @@ TIER2 = f"{CHECKS}::test_beam_search_tier2_eos_penalty_batches"
 KV_CACHE = f"{CHECKS}::test_beam_search_uses_the_kv_cache"
 COMPARE = f"{CHECKS}::test_compare_greedy_and_beam"
 PERPLEXITY = f"{CHECKS}::test_perplexity_matches_the_logits"
+LOAD_FLOAT32 = f"{CHECKS}::test_load_model[float32-folder-stored-dtype]"
 
 
 def failed_output(tmp_path, mutant_name: str, selector: str) -> str:
@@ -54,3 +55,18 @@ def test_an_exception_without_text_shows_what_it_is(tmp_path):
     run = run_checks(tmp_path / "results.json", PERPLEXITY, target=patched_solutions(patch, tmp_path / "patched"))
     outputs = [t["output"] for t in run.results["tests"]]
     assert outputs and all("your code raised AttributeError: AttributeError()" in o for o in outputs), outputs
+
+
+def test_a_model_with_other_weights_is_told_apart_by_its_logits(tmp_path):
+    """The right class, dtype and tokenizer, but weights that are not the folder's: the logits on token
+    ids drawn at run time, compared with the checks' own copy, name it."""
+    patch_file = tmp_path / "config_only.py"
+    patch_file.write_text("def load_model(folder, *, dtype=None, device='cpu'):\n"
+                          "    from transformers import AutoConfig\n"
+                          "    model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(folder)).eval()\n"
+                          "    return model, AutoTokenizer.from_pretrained(folder)\n")
+    patch = Patch(patch_file, "ex2_llm.py", [LOAD_FLOAT32], "")
+    run = run_checks(tmp_path / "results.json", LOAD_FLOAT32, target=patched_solutions(patch, tmp_path / "patched"))
+    outputs = [t["output"] for t in run.results["tests"]]
+    assert outputs and all("the logits of load_model()'s model on 18 token ids" in o and
+                           "load the weights of the folder given" in o for o in outputs), outputs

@@ -109,6 +109,7 @@ if _REAL:
 # Exercise 3 meets every forgery; the others one each, in turn (each run is a cold pytest).
 EXERCISES = {
     "ex3": ("ex3_openai.py", "checks/test_ex3.py", ["-k", "parse_box or draw_box"], sorted(FORGERIES)),
+    "ex2": ("ex2_llm.py", "checks/test_ex2.py", ["-k", "download or load_model"], ["plugin_recorder"]),
     "ex4": ("ex4_clip.py", "checks/test_ex4.py", ["-k", "download or plot_attention"], ["results_file_then_exit"]),
 }
 CASES = [(exercise, forgery) for exercise, (*_, forgeries) in EXERCISES.items() for forgery in forgeries]
