@@ -769,3 +769,42 @@ def test_a_sandbox_gets_a_cpu_quota_and_a_memory_cgroup():
     finally:
         cap.close()
     assert made and not any(p.exists() for p in made)
+
+
+@pytest.mark.skipif(not isolation.sandbox_available()[0], reason="no bubblewrap sandbox here")
+def test_a_notebook_only_submission_is_graded_in_the_sandbox_and_writes_nothing_under_home(tmp_path):
+    """A submission of exercises/ex3_openai.ipynb alone is graded as the .py would be: its learner process
+    reads it inside the sandbox with nbformat and IPython's input transformer. Neither needs to write
+    under HOME (IPython's ~/.ipython, Jupyter's folders): in a sandbox, the notebook loads with HOME
+    read-only and leaves a writable HOME empty."""
+    import nbformat
+    from test_notebooks import filled_notebook
+
+    sub = tmp_path / "notebook_only"
+    (sub / "exercises").mkdir(parents=True)
+    nbformat.write(filled_notebook("ex3"), sub / "exercises" / "ex3_openai.ipynb")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "dlgrade", "grade", str(sub), *CHECKS, "--out", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = rows(out)["notebook_only"]
+    assert row["sandboxed"] == "yes" and float(row["total"]) == float(row["max_total"]) > 0, row
+    assert {t["status"] for t in json.loads((out / "notebook_only" / "results.json").read_text())["tests"]} == \
+        {"passed"}
+
+    homes = {"/home/writable": tmp_path / "home", "/home/readonly": tmp_path / "readonly-home"}
+    for folder in homes.values():
+        folder.mkdir()
+    mounts = [isolation.Mount(sub / "exercises", "/submission"),
+              isolation.Mount(homes["/home/writable"], "/home/writable", writable=True),
+              isolation.Mount(homes["/home/readonly"], "/home/readonly")]
+    for home in homes:
+        code = (f"import os\nos.environ['HOME'] = {home!r}\nfrom pathlib import Path\n"
+                "from dlgrade.boundary.loader import load_module\n"
+                "module = load_module(Path('/submission'), 'ex3_openai.py')\n"
+                "print(module.__file__, module.complete_text.__name__)\n")
+        loaded = sandboxed_python(tmp_path, code, mounts)
+        assert loaded.returncode == 0, loaded.stderr
+        assert loaded.stdout.split() == ["/submission/ex3_openai.ipynb", "complete_text"]
+        assert loaded.stderr == ""  # no warning about a HOME it could not write to
+    assert list(homes["/home/writable"].iterdir()) == []

@@ -26,7 +26,7 @@ from dlgrade.learner import in_notebook
 from dlgrade.learner import notebook as notebook_mod
 from dlgrade.learner.reset import replace_definitions
 
-NOTEBOOK_SECTIONS = ("ex1", "ex2", "ex3", "ex4")
+NOTEBOOK_SECTIONS = notebook_mod.NOTEBOOK_EXERCISES
 
 
 def code(source: str, **metadata) -> nbformat.NotebookNode:
@@ -215,6 +215,11 @@ def test_dlgrade_notebook_writes_the_pair_and_the_notebook_is_graded_until_the_p
     assert len(list((root / ".dlgrade" / "backup").rglob("ex3_openai.py"))) == 1  # the old .py is kept
     assert graded_file(exercises, "ex3_openai.py") == exercises / "ex3_openai.ipynb"
     assert main(["notebook", "ex3"]) == 2  # never over a notebook without --force
+    # made again from the paired .py (in another language): the same code, no cell markers inside a cell
+    assert main(["notebook", "ex3", "--force", "--lang", "zh"]) == 0
+    again = nbformat.read(exercises / "ex3_openai.ipynb", as_version=4)
+    assert module_code(again) == module_code(notebook) and "# %%" not in module_code(again)
+    assert "练习" in again.cells[0].source and graded_file(exercises, "ex3_openai.py") == exercises / "ex3_openai.ipynb"
     with open(exercises / "ex3_openai.py", "a", encoding="utf-8") as f:
         f.write("\n# edited in an editor\n")
     assert graded_file(exercises, "ex3_openai.py") == exercises / "ex3_openai.py"
@@ -328,3 +333,150 @@ def test_a_real_kernel_runs_the_notebook_and_check_shows_the_result_inline(tmp_p
     assert "Ctrl+S" not in json.dumps(first) and "Ctrl+S" in json.dumps(second)
     recorded = json.loads((root / ".dlgrade" / "last-results.json").read_text())
     assert {t["number"] for t in recorded["tests"]} == {"ex3.1"}
+
+
+# ---------------------------------------------------------------- dlgrade reset on the file that is graded
+
+ITEM_FUNCTIONS = {"ex3.1": {"make_client", "complete_text", "respond_text"},
+                  "ex3.2": {"image_data_url", "ask_about_image", "respond_about_image"}}
+
+
+def reset_project(tmp_path: Path, monkeypatch) -> Path:
+    """A project (curriculum and solutions/, where reset takes its stubs) with an empty exercises/, returned."""
+    root = tmp_path / "project"
+    (root / "exercises").mkdir(parents=True)
+    for name in ("curriculum.toml", "solutions"):
+        (root / name).symlink_to(REPO_ROOT / name)
+    monkeypatch.setenv("DLGRADE_ROOT", str(root))
+    return root / "exercises"
+
+
+def stubbed(source: str) -> set[str]:
+    """The top-level functions of `source` that are still stubs."""
+    return {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)
+            and "NotImplementedError" in ast.unparse(node)}
+
+
+def module_code(notebook: nbformat.NotebookNode) -> str:
+    """The module cells' code (jupytext drops the blank lines that end a cell)."""
+    return "\n\n".join(c.source.rstrip("\n") for c in notebook.cells if c.cell_type == "code"
+                       and NOTEBOOK_ONLY_TAG not in c.metadata.get("tags", []))
+
+
+def reset_command(capsys, *args: str) -> tuple[int, str]:
+    from dlgrade.__main__ import main
+
+    code_ = main(["reset", *args])
+    return code_, capsys.readouterr().out
+
+
+def backups_of(exercises: Path, name: str) -> list[Path]:
+    return sorted((exercises.parent / ".dlgrade" / "backup").rglob(name))
+
+
+def test_reset_in_a_notebook_only_puts_the_items_cells_back_and_keeps_the_rest(tmp_path, monkeypatch, capsys):
+    exercises = reset_project(tmp_path, monkeypatch)
+    notebook = filled_notebook("ex3")
+    image_cell = next(c for c in notebook.cells if "def image_data_url(" in c.source)
+    image_cell.source = "%load_ext autoreload\n" + image_cell.source  # a magic in a cell that defines one
+    notebook.cells.append(code("mine = 'a cell of my own'"))
+    path = exercises / "ex3_openai.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+
+    status, out = reset_command(capsys, "ex3.2", "--lang", "en")
+    assert status == 0 and "exercises/ex3_openai.ipynb, the file that is graded" in out, out
+    after = nbformat.read(path, as_version=4)
+    assert [c.cell_type for c in after.cells] == [c.cell_type for c in notebook.cells]
+    assert [c.source for c in after.cells if c.cell_type != "code"] == \
+        [c.source for c in notebook.cells if c.cell_type != "code"]
+    assert stubbed(module_code(after).replace("%load_ext autoreload\n", "")) == ITEM_FUNCTIONS["ex3.2"]
+    assert after.cells[-1].source == "mine = 'a cell of my own'"
+    assert any(c.source.startswith("%load_ext autoreload\ndef image_data_url(") for c in after.cells)
+    assert [p.read_bytes() for p in backups_of(exercises, "ex3_openai.ipynb")] == [before]
+    assert not (exercises / "ex3_openai.py").exists()  # a notebook-only learner gets no .py
+    assert graded_file(exercises, "ex3_openai.py") == path
+
+    # a function whose cell was deleted gets a cell again, before its item's check cell
+    after.cells = [c for c in after.cells if "def respond_about_image(" not in c.source]
+    nbformat.write(after, path)
+    assert reset_command(capsys, "ex3.2")[0] == 0
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells]
+    inserted = next(i for i, s in enumerate(cells) if "def respond_about_image(" in s)
+    assert cells[inserted + 1] == 'check("ex3.2")'
+
+
+def test_reset_refuses_a_cell_that_does_not_parse_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    exercises = reset_project(tmp_path, monkeypatch)
+    notebook = filled_notebook("ex3")
+    number, cell = next((n, c) for n, c in enumerate(notebook.cells, start=1) if "def complete_text(" in c.source)
+    cell.source = cell.source.replace("def complete_text(", "def complete_text(((", 1)
+    path = exercises / "ex3_openai.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+    status, out = reset_command(capsys, "ex3.1", "--lang", "en")
+    assert status == 2 and f"ex3_openai.ipynb[cell {number}] does not parse" in out, out
+    assert path.read_bytes() == before and not backups_of(exercises, "*")
+    status, out = reset_command(capsys, "ex3.1", "--lang", "zh")
+    assert status == 2 and f"ex3_openai.ipynb[cell {number}]" in out and "无法重置" in out
+    assert reset_command(capsys, "ex3.2")[0] == 0  # another item's cells parse: that reset goes on
+
+
+def test_reset_of_a_notebook_graded_beside_its_untouched_py_writes_the_pair_again(tmp_path, monkeypatch, capsys):
+    exercises = reset_project(tmp_path, monkeypatch)
+    py, path = exercises / "ex3_openai.py", exercises / "ex3_openai.ipynb"
+    notebook_mod.pair(filled_notebook("ex3"), path, py)
+    assert graded_file(exercises, "ex3_openai.py") == path
+    old = {p.name: p.read_bytes() for p in (py, path)}
+
+    status, out = reset_command(capsys, "ex3.1", "--lang", "zh")
+    assert status == 0 and "exercises/ex3_openai.ipynb" in out and "exercises/ex3_openai.py" in out, out
+    assert "已重置" in out and "jupytext" in out
+    assert graded_file(exercises, "ex3_openai.py") == path  # the .py is still what the notebook was made from
+    after = nbformat.read(path, as_version=4)
+    assert stubbed(module_code(after)) == ITEM_FUNCTIONS["ex3.1"]
+    assert module_code(jupytext.read(py)) == module_code(after)
+    assert {p.name: p.read_bytes() for p in backups_of(exercises, "ex3_openai.*")} == old
+
+
+def test_reset_of_the_py_graded_beside_its_notebook_brings_the_notebook_along(tmp_path, monkeypatch, capsys):
+    """A learner whose jupytext saves both files: the .py is graded; the notebook follows it, keeping its outputs."""
+    exercises = reset_project(tmp_path, monkeypatch)
+    py, path = exercises / "ex3_openai.py", exercises / "ex3_openai.ipynb"
+    notebook = filled_notebook("ex3")
+    with_output = next(c for c in notebook.cells if "def make_client(" in c.source)
+    with_output.outputs = [nbformat.v4.new_output("stream", name="stdout", text="made a client\n")]
+    notebook_mod.pair(notebook, path, py)
+    with open(py, "a", encoding="utf-8") as f:
+        f.write("\n# edited in an editor\n")
+    assert graded_file(exercises, "ex3_openai.py") == py
+    digest = nbformat.read(path, as_version=4).metadata["dlgrade"]
+
+    status, out = reset_command(capsys, "ex3.2", "--lang", "en")
+    assert status == 0 and "exercises/ex3_openai.py, the file that is graded" in out, out
+    assert "exercises/ex3_openai.ipynb, paired with it by jupytext" in out
+    assert stubbed(py.read_text()) == ITEM_FUNCTIONS["ex3.2"] and "# edited in an editor" in py.read_text()
+    after = nbformat.read(path, as_version=4)
+    assert module_code(after) == module_code(jupytext.read(py))
+    assert after.metadata["dlgrade"] == digest and graded_file(exercises, "ex3_openai.py") == py
+    assert next(c for c in after.cells if "def make_client(" in c.source).outputs[0]["text"] == "made a client\n"
+
+    # a whole exercise: both made afresh from the stub, as `dlgrade notebook` makes them
+    assert reset_command(capsys, "ex3")[0] == 0
+    stub = (REPO_ROOT / "exercises" / "ex3_openai.py").read_text(encoding="utf-8")
+    fresh = nbformat.read(path, as_version=4)
+    assert ast.dump(ast.parse(module_code(fresh))) == ast.dump(ast.parse(module_code(
+        notebook_mod.build(curriculum_mod.load(), curriculum_mod.load().section("ex3"), stub, "en"))))
+    assert graded_file(exercises, "ex3_openai.py") == path and module_code(jupytext.read(py)) == module_code(fresh)
+
+
+def test_reset_of_a_py_leaves_a_notebook_of_ones_own_alone(tmp_path, monkeypatch, capsys):
+    exercises = reset_project(tmp_path, monkeypatch)
+    py, scratch = exercises / "ex3_openai.py", exercises / "ex3_openai.ipynb"
+    py.write_text((SOLUTIONS_DIR / "ex3_openai.py").read_text(encoding="utf-8"), encoding="utf-8")
+    write_notebook(scratch, [code("from ex3_openai import complete_text")])  # not paired: the .py is graded
+    before = scratch.read_bytes()
+    status, out = reset_command(capsys, "ex3.2", "--lang", "en")
+    assert status == 0 and "exercises/ex3_openai.py, the file that is graded" in out and "paired" not in out, out
+    assert stubbed(py.read_text()) == ITEM_FUNCTIONS["ex3.2"] and scratch.read_bytes() == before
+    assert [p.name for p in backups_of(exercises, "ex3_openai.*")] == ["ex3_openai.py"]

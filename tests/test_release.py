@@ -21,11 +21,15 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from gradelib import CHECKLIST
 
+from dlgrade.boundary.loader import NOTEBOOK_ONLY_TAG, graded_file
 from dlgrade.core import curriculum, stubs
 from dlgrade.core.project import Project
+from dlgrade.learner import notebook
+from dlgrade.learner.reset import replace_definitions
 from dlgrade.shipping import release
 
 REPO_ROOT = Project.locate().root
@@ -42,6 +46,8 @@ SHIPPED = {".git", ".github", ".gitignore", ".gitlab-ci.yml", "README.md", "chec
            "constraints.txt", "curriculum.toml", "dlgrade", "docs", "exercises", "fixtures", "progress.toml",
            "pyproject.toml", "setup.sh"}
 TEMPLATES = release.TEMPLATES / "release"
+# The exercise files the release pairs with a notebook.
+PAIRED = {Path(curriculum.load().section(s).file) for s in notebook.NOTEBOOK_EXERCISES}
 REGIONS = release.solution_regions(SOLUTIONS_DIR)
 # This environment's own console script: run from another folder, it must act on that folder.
 DLGRADE = Path(sys.executable).with_name("dlgrade")
@@ -50,6 +56,10 @@ DLGRADE = Path(sys.executable).with_name("dlgrade")
 def dlgrade(*args: str, cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([str(DLGRADE), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "DLGRADE_LANG": "en", **(env or {})})
+
+
+def statements(source: str) -> list[str]:
+    return sorted(ast.dump(node) for node in ast.parse(source).body)
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +92,16 @@ def test_release_holds_what_a_learner_needs_and_no_answers(learner_release):
     assert not [r for r in rels if (learner_release / r).read_bytes() in checkpoints]
     # nor the grader's reference model (its weights, nudged, would pass exercise 1.3)
     assert release.INSTRUCTOR_ONLY and not [r for r in release.INSTRUCTOR_ONLY if (learner_release / r).exists()]
-    # the stubs are the generated ones; the CI jobs are in place
-    assert {r.relative_to("exercises"): (learner_release / r).read_text(encoding="utf-8")
-            for r in rels if r.parts[0] == "exercises"} == stubs.expected_exercises(SOLUTIONS_DIR)
+    # the stubs are the generated ones (those paired with a notebook in jupytext's format); the CI jobs are in place
+    shipped = {r.relative_to("exercises"): (learner_release / r).read_text(encoding="utf-8")
+               for r in rels if r.parts[0] == "exercises"}
+    expected = stubs.expected_exercises(SOLUTIONS_DIR)
+    assert {rel for rel in shipped if rel.suffix != ".ipynb"} == set(expected)
+    for rel, stub in expected.items():
+        if rel in PAIRED:
+            assert statements(notebook.exercise_code(shipped[rel])) == statements(stub), rel
+        else:
+            assert shipped[rel] == stub, rel
     assert (learner_release / ".github/workflows/grade.yml").read_text() == (TEMPLATES / "github-grade.yml").read_text()
     assert (learner_release / ".gitlab-ci.yml").read_text() == (TEMPLATES / "gitlab-ci.yml").read_text()
     # the author's language setting stays home: progress.toml is new, with nothing ticked and no language
@@ -98,9 +115,29 @@ def test_release_holds_what_a_learner_needs_and_no_answers(learner_release):
     # the README's example outputs too
     local = [".dlgrade/last-results.json", ".venv/bin/python", "report.html", "r.html", "my-curriculum.md",
              "grading/results.json"]
+    local.append("exercises/.ipynb_checkpoints/ex2_llm-checkpoint.ipynb")  # Jupyter's autosave
     ignored = subprocess.run([*git, "check-ignore", "--no-index", *local, "progress.toml",
-                              "exercises/checkpoints/ex1_best.pt"], capture_output=True, text=True).stdout.split()
+                              "exercises/checkpoints/ex1_best.pt", "exercises/ex2_llm.ipynb"],
+                             capture_output=True, text=True).stdout.split()
     assert ignored == local
+
+
+def test_the_notebooks_ship_paired_with_their_py_and_are_what_is_graded(learner_release):
+    """The exercises meant for a notebook (not 1.5's scripts, not exercise 5) ship as the notebook
+    `dlgrade notebook` makes from the stub, paired with its .py: until the .py changes, the notebook is graded."""
+    exercises = learner_release / "exercises"
+    assert sorted(p.name for p in exercises.glob("*.ipynb")) == sorted(rel.with_suffix(".ipynb").name for rel in PAIRED)
+    cur = curriculum.load()
+    for section_id in notebook.NOTEBOOK_EXERCISES:
+        section = cur.section(section_id)
+        path = (exercises / section.file).with_suffix(".ipynb")
+        shipped = nbformat.read(path, as_version=4)
+        nbformat.validate(shipped)
+        made = notebook.build(cur, section, stubs.expected_exercises(SOLUTIONS_DIR)[Path(section.file)],
+                              release.NOTEBOOK_LANG)
+        assert [(c.cell_type, c.source) for c in shipped.cells] == [(c.cell_type, c.source) for c in made.cells]
+        assert notebook.is_pair(path, exercises / section.file)
+        assert graded_file(exercises, section.file) == path
 
 
 def test_learner_readme_is_chinese_first(learner_release):
@@ -112,6 +149,12 @@ def test_learner_readme_is_chinese_first(learner_release):
         for command in ("dlgrade report", "dlgrade next", "dlgrade hint", "dlgrade watch", "dlgrade reset",
                         "pytest checks/", "dlgrade lang zh", "DLGRADE_LANG", ".gitlab-ci.yml"):
             assert command in part, command
+        # both ways of working: files or the paired notebooks, checks from a cell, which file is graded
+        for words in ("exercises/ex2_llm.ipynb", "jupytext --sync", 'check("ex2.3")', "from dlgrade import check",
+                      "active-ipynb", "ex2_llm.ipynb[cell 7]", "dlgrade notebook ex2 --force --lang en"):
+            assert words in part, words
+    assert "### 用 .py 文件还是用 Jupyter notebook" in text and "### Files or notebooks" in text
+    assert "检查哪个文件" in text and "Which file is graded" in text
     assert "### 提交" in text and "### Submit" in text
     # the language is set once: the Chinese part suggests no command with --lang zh tacked on
     assert not re.search(r"`[^`]*--lang zh`", text[chinese:english].replace("`--lang zh`", ""))
@@ -222,6 +265,11 @@ def test_checks_and_learner_commands_in_the_release(learner_release, tmp_path):
     on_stubs = _run_checks(work, tmp_path / "stubs.json")
     assert on_stubs and set(on_stubs.values()) <= {"not_started", "skipped"}, \
         {k: v for k, v in on_stubs.items() if v not in ("not_started", "skipped")}
+    proc = dlgrade("report", "--cached", cwd=work)  # the notebooks, not their untouched .py, were graded
+    assert proc.returncode == 0, proc.stderr
+    assert [line for line in proc.stderr.splitlines() if "graded your notebook" in line] == \
+        [f"{section_id}: graded your notebook {Path(curriculum.load().section(section_id).file).with_suffix('.ipynb')}"
+         for section_id in notebook.NOTEBOOK_EXERCISES]
     shutil.copytree(SOLUTIONS_DIR, work / "exercises", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     on_reference = _run_checks(work, tmp_path / "reference.json")
@@ -245,10 +293,25 @@ def test_checks_and_learner_commands_in_the_release(learner_release, tmp_path):
     # no solutions/ in a release: reset takes the stub from the commit that added it
     proc = dlgrade("reset", "ex3", cwd=work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    stub = stubs.expected_exercises(SOLUTIONS_DIR)[Path("ex3_openai.py")]
-    assert (work / "exercises/ex3_openai.py").read_text() == stub
+    assert (work / "exercises/ex3_openai.py").read_text() == (learner_release / "exercises/ex3_openai.py").read_text()
     backups = list((work / ".dlgrade/backup").rglob("ex3_openai.py"))
     assert [b.read_text() for b in backups] == [(SOLUTIONS_DIR / "ex3_openai.py").read_text()]
+
+    # the .py is the stub it shipped as again: the notebook is graded; one item done in it passes its checks
+    path = work / "exercises/ex3_openai.ipynb"
+    assert graded_file(work / "exercises", "ex3_openai.py") == path
+    learner_notebook = nbformat.read(path, as_version=4)
+    solution = (SOLUTIONS_DIR / "ex3_openai.py").read_text(encoding="utf-8")
+    for cell in learner_notebook.cells:
+        if cell.cell_type == "code" and NOTEBOOK_ONLY_TAG not in cell.metadata.get("tags", []):
+            cell.source = replace_definitions(cell.source, solution, list(curriculum.load().item("ex3.1").functions))
+    nbformat.write(learner_notebook, path)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "checks/test_ex3.py", "--item", "ex3.1", "-q",
+                           "-p", "no:cacheprovider", "--dlgrade-json", str(tmp_path / "notebook.json")],
+                          cwd=work, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "DLGRADE_LANG": "en"})
+    tests = json.loads((tmp_path / "notebook.json").read_text(encoding="utf-8"))["tests"]
+    assert tests and {t["extra_data"]["dlgrade_status"] for t in tests} == {"passed"}, proc.stdout[-3000:]
 
 
 def test_release_refuses_a_folder_in_use_and_answers_that_would_ship(learner_release, tmp_path):

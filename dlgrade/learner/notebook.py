@@ -27,15 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlgrade.boundary.loader import NOTEBOOK_ONLY_TAG, STUB_DIGEST_KEY
+from dlgrade.boundary.loader import NOTEBOOK_ONLY_TAG, STUB_DIGEST_KEY, module_cells
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core.curriculum import Curriculum, Item, Section
-from dlgrade.core.i18n import add_lang_option, set_lang, tr
+from dlgrade.core.i18n import add_lang_option, set_lang, tr, translate
 from dlgrade.core.messages import msg
 from dlgrade.core.project import Project
 from dlgrade.learner.reset import pristine_stub
 
 PAIRING = "ipynb,py:percent"
+# The exercises the curriculum means to be done in a notebook ("Jupyter notebooks ... for data
+# analysis and small experiments"): 1.1-1.4 (ex1_pytorch.py), 2, 3 and 4. Exercise 1.5 says it is
+# not done in a notebook; its scripts are files of their own. The learner release ships these paired.
+NOTEBOOK_EXERCISES = ("ex1", "ex2", "ex3", "ex4")
 # Per exercise, a first look at its data, from the notebook's folder (Jupyter and VS Code start the
 # kernel there). These cells are the notebook's only: the checks bring their own data.
 DATA_CELLS: dict[str, str] = {
@@ -142,10 +146,11 @@ def build(curriculum: Curriculum, section: Section, source: str, lang: str) -> A
             pending = []
     cells = [
         _cell("markdown", f"# {section.title(lang)}\n\n"
-              + tr("Write each function in its cell; the last cell of each item runs its checks. "
-                   "This notebook is paired with {file} by jupytext: saving one updates the other.",
-                   file=section.file)),
-        _notebook_only(tr("# Jupyter runs a notebook in its own folder; the exercise's code names its file.")
+              + translate("Write each function in its cell; the last cell of each item runs its checks. "
+                          "This notebook is paired with {file} by jupytext: saving one updates the other.",
+                          lang, file=section.file)),
+        _notebook_only(translate("# Jupyter runs a notebook in its own folder; the exercise's code names its file.",
+                                 lang)
                        + f'\n__file__ = "{section.file}"\nfrom dlgrade import check'),
         _cell("code", "\n\n\n".join(preamble)),
     ]
@@ -181,7 +186,7 @@ def write(section_id: str, lang: str, exercises: Path | None = None, *, force: b
     notebook_path = py_path.with_suffix(".ipynb")
     if notebook_path.exists() and not force:
         raise FileExistsError(notebook_path)
-    source = py_path.read_text(encoding="utf-8") if py_path.is_file() else pristine_stub(section.file)
+    source = exercise_code(py_path.read_text(encoding="utf-8") if py_path.is_file() else pristine_stub(section.file))
     notebook = build(curriculum, section, source, lang)
     backup = Project.locate().backups / time.strftime("%Y%m%d-%H%M%S")
     for old in (py_path, notebook_path):
@@ -192,6 +197,24 @@ def write(section_id: str, lang: str, exercises: Path | None = None, *, force: b
     return notebook_path, py_path
 
 
+def paired_with_py(notebook: Any) -> bool:
+    """Whether jupytext keeps `notebook` (or the notebook it read from a .py) paired with a .py."""
+    formats = str(notebook.metadata.get("jupytext", {}).get("formats", ""))
+    return any(fmt.split(":")[0] == "py" for fmt in formats.split(","))
+
+
+def exercise_code(text: str) -> str:
+    """The code of an exercise's .py: the text itself, or, for a .py jupytext keeps paired with a
+    notebook, its module cells and the cells it keeps for itself, without the cell markers and the
+    notebook's own cells (commented out there): a notebook made from it is then made afresh."""
+    import jupytext
+
+    notebook = jupytext.reads(text, fmt="py:percent")
+    if not paired_with_py(notebook):
+        return text
+    return "\n\n\n".join(source for _, source in module_cells(notebook, script=True)) + "\n"
+
+
 def pair(notebook: Any, notebook_path: Path, py_path: Path) -> None:
     """Write `notebook` and its paired .py (jupytext's percent format), recording the .py's digest."""
     import jupytext
@@ -200,6 +223,32 @@ def pair(notebook: Any, notebook_path: Path, py_path: Path) -> None:
     # .py is older than it by more than a second, and reads the cells from the .py.
     jupytext.write(notebook, py_path, fmt="py:percent")
     notebook.metadata["dlgrade"] = {STUB_DIGEST_KEY: hashlib.sha256(py_path.read_bytes()).hexdigest()}
+    jupytext.write(notebook, notebook_path, fmt="ipynb")
+
+
+def is_pair(notebook_path: Path, py_path: Path) -> bool:
+    """Whether both files exist and jupytext keeps them paired: the notebook names the .py's format and the
+    .py is jupytext's text of a notebook so paired (a .py edited by hand keeps its header)."""
+    import jupytext
+    import nbformat
+
+    if not (notebook_path.is_file() and py_path.is_file()):
+        return False
+    try:
+        notebook = nbformat.read(notebook_path, as_version=4)
+    except (OSError, ValueError, nbformat.ValidationError):
+        return False
+    return paired_with_py(notebook) and paired_with_py(jupytext.read(py_path, fmt="py:percent"))
+
+
+def follow_py(notebook_path: Path, py_path: Path) -> None:
+    """The notebook's cells written again from its paired .py, as `jupytext --sync` does when the .py is the
+    newer; the notebook keeps its outputs and its own metadata (the digest `pair` recorded)."""
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+
+    notebook = combine_inputs_with_outputs(jupytext.read(py_path, fmt="py:percent"), jupytext.read(notebook_path),
+                                           fmt="py:percent")
     jupytext.write(notebook, notebook_path, fmt="ipynb")
 
 

@@ -1,9 +1,19 @@
-"""`dlgrade reset ITEM|EXERCISE`: put the stub back, keeping a backup of your version.
+"""`dlgrade reset ITEM|EXERCISE`: put the stub back in the file that is graded, keeping a backup of your version.
 
 For an exercise (ex3) the whole file goes back to its stub; for an item (ex3.2) only the
 functions and classes the item covers (curriculum.toml `functions`). Stubs come from the
 one-source generator (solutions/ through `dlgrade stubs`); in a learner release without
 solutions/, from the first commit that added the exercise file.
+
+The file reset is the one graded (dlgrade/boundary/loader.py: graded_file): exN_name.py, or the
+notebook exN_name.ipynb beside it. In a notebook, the code cells that define those functions and
+classes get the stub's definitions back (for an exercise, every one the stub has); markdown
+cells, the notebook's own cells and the rest of each cell stay, and a definition no cell holds
+any more gets a cell of its own, before the item's `check(...)` cell. When jupytext pairs the two
+files, the other one follows, as jupytext would make it: the .py is written from the reset
+notebook (and stays what the notebook was made from, so the notebook stays graded); a notebook
+follows the reset .py, and for a whole exercise both are made afresh from the stub, as
+`dlgrade notebook` makes them. Either way a file that is written is backed up first.
 """
 from __future__ import annotations
 
@@ -12,11 +22,15 @@ import ast
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from dlgrade.boundary.loader import cell_filename, graded_file, module_cells
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import stubs
-from dlgrade.core.i18n import add_lang_option, set_lang, tr
+from dlgrade.core.curriculum import Curriculum
+from dlgrade.core.i18n import add_lang_option, get_lang, set_lang, tr
 from dlgrade.core.project import Project
 
 
@@ -44,10 +58,12 @@ def _spans(source: str) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def replace_definitions(learner: str, stub: str, names: list[str]) -> str:
-    """`learner` with the top-level definitions `names` taken from `stub`."""
+def replace_definitions(learner: str, stub: str, names: list[str],
+                        spans: dict[str, tuple[int, int]] | None = None) -> str:
+    """`learner` with the top-level definitions `names` taken from `stub` (`spans`: the learner's, when
+    `learner` is not plain Python)."""
     stub_lines, stub_spans = stub.splitlines(keepends=True), _spans(stub)
-    lines, spans = learner.splitlines(keepends=True), _spans(learner)
+    lines, spans = learner.splitlines(keepends=True), _spans(learner) if spans is None else spans
     for name in sorted((n for n in names if n in spans and n in stub_spans), key=lambda n: -spans[n][0]):
         start, end = spans[name]
         s_start, s_end = stub_spans[name]
@@ -55,24 +71,125 @@ def replace_definitions(learner: str, stub: str, names: list[str]) -> str:
     return "".join(lines)
 
 
-def reset(target: str, exercises: Path | None = None) -> tuple[Path, Path]:
-    """Reset an item or an exercise; returns (the exercise file, its backup)."""
+class CellSyntaxError(SyntaxError):
+    """A notebook cell that does not parse, where a definition to reset may be."""
+
+
+def _cell_spans(source: str) -> dict[str, tuple[int, int]]:
+    """A cell's top-level definitions, as `_spans` gives them; magics and `!shell` lines are read as
+    IPython turns them into calls, which keeps each on its line."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return _spans(source)
+    except SyntaxError:
+        python = TransformerManager().transform_cell(source)
+        if len(python.splitlines()) != len(source.splitlines()):  # a cell magic: its body is not Python
+            return {}
+        return _spans(python)
+
+
+def reset_cells(notebook: Any, notebook_path: Path, stub: str, names: list[str], before: str | None = None) -> None:
+    """Put the stub's definitions `names` back in the notebook's module cells. A name no cell defines gets
+    a new cell, before the cell whose source is `before` (the item's `check(...)` cell) or last."""
+    import nbformat
+
+    found: set[str] = set()
+    unreadable = []
+    for number, source in module_cells(notebook):
+        try:
+            spans = _cell_spans(source)
+        except SyntaxError as exc:
+            unreadable.append(CellSyntaxError(exc.msg, (cell_filename(Path(notebook_path.name), number), exc.lineno,
+                                                        exc.offset, exc.text)))
+            continue
+        if set(names) & set(spans):
+            cell = notebook.cells[number - 1]
+            cell.source = replace_definitions(source, stub, names, spans).rstrip("\n")
+            found |= set(spans)
+    stub_spans = _spans(stub)
+    missing = [name for name in stub_spans if name in names and name not in found]
+    if missing and unreadable:
+        raise unreadable[0]
+    if missing:
+        stub_lines = stub.splitlines(keepends=True)
+        text = "\n\n".join("".join(stub_lines[stub_spans[n][0] - 1:stub_spans[n][1]]) for n in missing)
+        place = next((i for i, cell in enumerate(notebook.cells) if before and cell.source.strip() == before),
+                     len(notebook.cells))
+        notebook.cells.insert(place, nbformat.v4.new_code_cell(text.rstrip("\n")))
+
+
+def _reset_notebook(notebook: Any, notebook_path: Path, curriculum: Curriculum, target: str, stub: str) -> None:
+    """An item's definitions, or every definition of the stub for an exercise, back in `notebook`."""
+    if "." in target:
+        item = curriculum.item(target)
+        reset_cells(notebook, notebook_path, stub, list(item.functions), f'check("{item.id}")')
+        return
+    for item in curriculum.items_of(target):
+        reset_cells(notebook, notebook_path, stub, list(item.functions), f'check("{item.id}")')
+    reset_cells(notebook, notebook_path, stub, list(_spans(stub)))
+
+
+@dataclass
+class Reset:
+    """What `reset` did: the file graded, the files written (the graded one first) and their backups."""
+
+    graded: Path
+    written: list[Path]
+    backups: list[Path]
+
+
+def reset_files(target: str, exercises: Path | None = None) -> Reset:
+    """Reset an item or an exercise in the file that is graded, and keep the file jupytext pairs with it in step."""
+    import nbformat
+
+    from dlgrade.learner import notebook as notebook_mod  # it builds on pristine_stub, above
+
     curriculum = curriculum_mod.load()
     section_id = target.split(".")[0]
     section = curriculum.section(section_id)
+    if section.file is None:
+        raise KeyError(target)
+    item = curriculum.item(target) if target != section_id else None
     exercises = exercises or Project.locate().exercises
-    path = exercises / section.file
+    py_path = exercises / section.file
+    notebook_path = py_path.with_suffix(".ipynb")
+    graded = graded_file(exercises, section.file)
+    if graded is None:
+        raise FileNotFoundError(tr("{path} does not exist", path=py_path))
     stub = pristine_stub(section.file)
-    backup = Project.locate().backups / time.strftime("%Y%m%d-%H%M%S") / section.file
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, backup)
-    if target == section_id:
-        path.write_text(stub, encoding="utf-8")
+    paired = notebook_mod.is_pair(notebook_path, py_path)
+    written = [graded] + [path for path in (py_path, notebook_path) if paired and path != graded]
+    # Everything is computed before anything is written: a cell or a .py that does not parse stops here.
+    notebook: Any = None
+    py_text: str | None = None
+    if graded == notebook_path:
+        notebook = nbformat.read(notebook_path, as_version=4)
+        _reset_notebook(notebook, notebook_path, curriculum, target, stub)
+    elif item is None and paired:
+        notebook = notebook_mod.build(curriculum, section, notebook_mod.exercise_code(stub), get_lang())
+    elif item is None:
+        py_text = stub
     else:
-        item = curriculum.item(target)
-        path.write_text(replace_definitions(path.read_text(encoding="utf-8"), stub, list(item.functions)),
-                        encoding="utf-8")
-    return path, backup
+        py_text = replace_definitions(py_path.read_text(encoding="utf-8"), stub, list(item.functions))
+    backup = Project.locate().backups / time.strftime("%Y%m%d-%H%M%S")
+    backup.mkdir(parents=True, exist_ok=True)
+    backups = [Path(shutil.copy2(path, backup / path.name)) for path in written]
+    if notebook is not None and paired:
+        notebook_mod.pair(notebook, notebook_path, py_path)
+    elif notebook is not None:
+        nbformat.write(notebook, notebook_path)
+    if py_text is not None:
+        py_path.write_text(py_text, encoding="utf-8")
+        if paired:
+            notebook_mod.follow_py(notebook_path, py_path)
+    return Reset(graded, written, backups)
+
+
+def reset(target: str, exercises: Path | None = None) -> tuple[Path, Path]:
+    """Reset an item or an exercise; returns (the file graded, which was reset, and its backup)."""
+    done = reset_files(target, exercises)
+    return done.graded, done.backups[0]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,9 +200,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_lang(args.lang)
     try:
-        path, backup = reset(args.target)
-    except (KeyError, StopIteration, FileNotFoundError, subprocess.CalledProcessError) as exc:
+        done = reset_files(args.target)
+    except CellSyntaxError as exc:
+        print(tr("cannot reset {name}: {cell} does not parse (line {line}: {error}), so which functions it holds "
+                 "is unknown; fix that line or delete the cell, then reset again",
+                 name=args.target, cell=exc.filename, line=exc.lineno, error=exc.msg))
+        return 2
+    except (KeyError, StopIteration, FileNotFoundError, SyntaxError, subprocess.CalledProcessError) as exc:
         print(tr("cannot reset {name}: {error}", name=args.target, error=exc))
         return 2
-    print(tr("reset {name} in {path}; your version is saved at {backup}", name=args.target, path=path, backup=backup))
+    root = Project.locate().root
+
+    def shown(path: Path) -> Path:
+        return path.relative_to(root) if path.is_relative_to(root) else path
+
+    print(tr("reset {name} in {path}, the file that is graded; your version is saved at {backup}",
+             name=args.target, path=shown(done.graded), backup=shown(done.backups[0])))
+    for path, backup in zip(done.written[1:], done.backups[1:]):
+        print(tr("{path}, paired with it by jupytext, was written to match; your version is saved at {backup}",
+                 path=shown(path), backup=shown(backup)))
     return 0

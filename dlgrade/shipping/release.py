@@ -4,7 +4,9 @@ This repository is the maintainers' (solutions/, tests/, builders); a learner cl
 release. What goes in is an allow-list, so a file added here later stays out until someone
 decides learners need it:
 
-- exercises/  the stubs, generated from solutions/ here (never a copy of a possibly edited exercises/)
+- exercises/  the stubs, generated from solutions/ here (never a copy of a possibly edited exercises/);
+  for the exercises meant for a notebook, the notebook `dlgrade notebook` makes from the stub, paired
+  with its .py by jupytext (the .py in jupytext's percent format): a learner works in either
 - checks/, fixtures/, dlgrade/  what the checks run on, as git tracks them (ignored files stay out)
 - curriculum.toml, conftest.py, pyproject.toml (pytest runs checks/), constraints.txt, setup.sh
 - from templates/release/: README.md for learners (Chinese, then English), .gitignore, and the
@@ -51,6 +53,9 @@ SHIPPED_FILES = ("curriculum.toml", "conftest.py", "pyproject.toml", "constraint
 # grading from this repository keep them; the learner release leaves them out.
 INSTRUCTOR_ONLY = (Path("fixtures/ex1/reference_resnet.pt2"),)
 CHECKLIST = Path("docs/curriculum.md")
+# The notebooks' headings and hints are in the course's own language; `dlgrade notebook exN --force
+# --lang en` makes one again in English.
+NOTEBOOK_LANG = "zh"
 # Template -> where it goes in the release.
 TEMPLATE_FILES = {"README.md": "README.md", "gitignore": ".gitignore",
                   "github-grade.yml": ".github/workflows/grade.yml", "gitlab-ci.yml": ".gitlab-ci.yml"}
@@ -151,11 +156,26 @@ def write_exercise_stubs(root: Path, out: Path) -> None:
         (out / "exercises" / rel).write_text(text, encoding="utf-8")
 
 
+def write_paired_notebooks(root: Path, out: Path) -> None:
+    """Beside the stubs of out/exercises/, the notebooks `dlgrade notebook` makes, paired with their .py."""
+    from dlgrade.core import curriculum as curriculum_mod
+    from dlgrade.learner import notebook
+
+    curriculum = curriculum_mod.load(root / "curriculum.toml")
+    for section_id in notebook.NOTEBOOK_EXERCISES:
+        section = curriculum.section(section_id)
+        assert section.file is not None
+        py_path = out / "exercises" / section.file
+        stub = py_path.read_text(encoding="utf-8")
+        notebook.pair(notebook.build(curriculum, section, stub, NOTEBOOK_LANG), py_path.with_suffix(".ipynb"), py_path)
+
+
 def write_learner_files(root: Path, out: Path) -> None:
     from dlgrade.core import curriculum as curriculum_mod
     from dlgrade.learner import report
 
     write_exercise_stubs(root, out)
+    write_paired_notebooks(root, out)
     (out / "pyproject.toml").write_text(learner_pyproject((root / "pyproject.toml").read_text(encoding="utf-8")),
                                         encoding="utf-8")
     (out / "docs").mkdir(exist_ok=True)
