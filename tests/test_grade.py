@@ -808,3 +808,22 @@ def test_a_notebook_only_submission_is_graded_in_the_sandbox_and_writes_nothing_
         assert loaded.stdout.split() == ["/submission/ex3_openai.ipynb", "complete_text"]
         assert loaded.stderr == ""  # no warning about a HOME it could not write to
     assert list(homes["/home/writable"].iterdir()) == []
+
+
+def test_the_notebooks_of_a_release_raise_no_review_flag(tmp_path):
+    """The paired notebooks a learner release ships carry `from dlgrade import check` in their own cells
+    (commented out in the paired .py): not graded code, so not a sign of tampering."""
+    from dlgrade.core import curriculum as curriculum_mod
+    from dlgrade.learner import notebook
+
+    sub = tmp_path / "sub"
+    (sub / "exercises").mkdir(parents=True)
+    curriculum = curriculum_mod.load()
+    for section_id in notebook.NOTEBOOK_EXERCISES:
+        section = curriculum.section(section_id)
+        py_path = sub / "exercises" / section.file
+        stub = (EXERCISES_DIR / section.file).read_text(encoding="utf-8")
+        notebook.pair(notebook.build(curriculum, section, stub, "zh"), py_path.with_suffix(".ipynb"), py_path)
+    assert "dlgrade" in (sub / "exercises" / "ex3_openai.ipynb").read_text(encoding="utf-8")
+    [snap] = intake.copy_submissions([sub], tmp_path / "snap", EXERCISES_DIR)
+    assert intake.review_flags(snap.folder, EXERCISES_DIR) == []

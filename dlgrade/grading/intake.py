@@ -183,16 +183,19 @@ def review_flags(folder: Path, exercises: Path) -> list[str]:
 
 
 def _source_text(path: Path) -> str:
-    """A file's code as text: a notebook's code cells (its outputs and metadata are not code)."""
+    """A file's code as text: a notebook's module cells (its outputs, metadata and its own cells, such
+    as a `check(...)` call, are not graded code); for a .py paired with a notebook, the same cells."""
+    from dlgrade.boundary.loader import module_cells
+    from dlgrade.learner.notebook import exercise_code
+
     raw = path.read_bytes().decode("utf-8", "replace")
-    if path.suffix != ".ipynb":
-        return raw
-    import nbformat
     try:
-        notebook = nbformat.reads(raw, as_version=4)
-    except Exception:  # noqa: BLE001 - not a notebook: review its text as it is
+        if path.suffix == ".ipynb":
+            import nbformat
+            return "\n".join(source for _, source in module_cells(nbformat.reads(raw, as_version=4)))
+        return exercise_code(raw)
+    except Exception:  # noqa: BLE001 - not a notebook, or not jupytext's text: review it as it is
         return raw
-    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
 
 
 def copy_submissions(sources: list[Path], into: Path, exercises: Path) -> list[Submission]:
