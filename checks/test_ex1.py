@@ -7,6 +7,15 @@ fixtures/ex1/make_mnist.py); set DLGRADE_MNIST_ROOT to a folder holding the full
 use it and its official 10k test set instead. No full training runs inside the checks: the
 accuracy check reads the checkpoint your training script wrote. Where each threshold below
 comes from: docs/measurements/ex1.md.
+
+The learner's functions run in the learner process (dlgrade/boundary): the models, datasets and
+loaders they are given are built there (the model by the learner's build_resnet(), the digits read
+from the same IDX files by the checks' own reader), and what they return comes back as data
+(histories, losses, tensors, the checkpoint's metadata). A model stays there: it is judged by its
+logits on digits this process sends. What a recipe observes there (the model's mode and the learning
+rate at each optimizer step, gradients during evaluate(), what a residual block receives, the lines a
+figure draws, a model's layers) a targeted forgery could fake; each check says where it relies on one.
+The training scripts run as subprocesses of their own.
 """
 from __future__ import annotations
 
@@ -26,11 +35,12 @@ import torch
 from PIL import Image
 from torch import nn
 from torch.nn import functional as F
-from torch.optim.optimizer import register_optimizer_step_pre_hook
-from torch.utils.data import DataLoader, Subset, TensorDataset
 
+from dlgrade.boundary.proxy import Handle, LearnerModule
+from dlgrade.boundary.recipes import Recipe
+from dlgrade.boundary.recipes.training import MNIST_MEAN, MNIST_STD, mnist_digits, read_idx
 from dlgrade.checkkit.feedback import expect, expect_type, fail, prose
-from dlgrade.checkkit.targets import TargetError
+from dlgrade.checkkit.targets import Target, TargetError
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
@@ -47,7 +57,9 @@ REFERENCE_MODEL = DATA / "reference_resnet.pt2"
 PHOTO_READER = DATA / "photo_reader.pt2"
 CHECKPOINT = "checkpoints/ex1_best.pt"
 MNIST_ENV = "DLGRADE_MNIST_ROOT"
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+# Classes as the learner process names them.
+MODULE_CLASS = "torch.nn.modules.module.Module"
+SUBSET_CLASS = "torch.utils.data.dataset.Subset"
 # 1 pp under the lowest correct model measured: docs/measurements/ex1.md#accuracy-floor
 ACCURACY_MIN = 0.980
 # Copies of the reference (a bias nudged, noise up to sigma 1e-2, a fine-tuning epoch) correlate >= 0.986 with
@@ -82,38 +94,32 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 @pytest.fixture(scope="module")
-def ex1(target):
+def ex1(target: Target) -> LearnerModule:
     torch.set_num_threads(1)  # a loaded 2-core machine: docs/pitfalls.md (torch 2.14)
-    return target.module(FILE)
+    return target.learner_module(FILE).load()
 
 
-def read_idx(path: Path) -> np.ndarray:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+@pytest.fixture(autouse=True)
+def single_threaded(ex1: LearnerModule, target: Target) -> None:
+    """Before every check: a learner process restarted after a time limit starts afresh."""
+    target.recipe("torch_threads", 1)
 
 
 def raw_folder() -> Path:
     return Path(os.environ[MNIST_ENV]) / "MNIST" / "raw" if os.environ.get(MNIST_ENV) else DATA / "MNIST" / "raw"
 
 
-def idx_file(split: str, kind: str) -> Path:
-    stem = f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
-    plain = raw_folder() / stem
-    return plain if plain.exists() else plain.with_name(stem + ".gz")
-
-
 @pytest.fixture(scope="session")
 def mnist_tensors():
     """The check's own reading of the IDX files: (train images, train labels, test images, test labels)."""
-    def load(split):
-        images = torch.tensor(read_idx(idx_file(split, "images")), dtype=torch.float32) / 255
-        labels = torch.tensor(read_idx(idx_file(split, "labels")), dtype=torch.long)
-        return ((images - MNIST_MEAN) / MNIST_STD)[:, None], labels
-    return (*load("train"), *load("t10k"))
+    return (*mnist_digits(raw_folder(), "train"), *mnist_digits(raw_folder(), "t10k"))
+
+
+def mnist_loader(split: str, start: int, stop: int, batch_size: int, shuffle_seed: int | None = None) -> Recipe:
+    """A DataLoader over the digits start:stop of a split, built in the learner process from the same IDX files
+    that mnist_tensors reads here (shuffled by a generator seeded with `shuffle_seed` when one is given)."""
+    return Recipe("data_loader", Recipe("mnist_dataset", raw_folder(), split, start, stop), batch_size,
+                  shuffle_seed=shuffle_seed)
 
 
 @pytest.fixture(scope="session")
@@ -214,10 +220,19 @@ def run_exercise_script(target, *args: str, timeout: float, observe: Path | None
     return proc
 
 
-def fresh_model(ex1, seed: int = 0) -> nn.Module:
-    torch.manual_seed(seed)
+def class_name(value: object) -> str:
+    """A value's class name for a message; a learner object's as the learner process reports it."""
+    return value.dlgrade_type.rpartition(".")[2] if isinstance(value, Handle) else type(value).__name__
+
+
+def fresh_model(ex1: LearnerModule, target: Target, seed: int = 0) -> Handle:
+    """build_resnet() in the learner process, its weights drawn after torch.manual_seed(seed) there."""
+    target.recipe("manual_seed", seed)
     model = ex1.build_resnet()
-    expect(isinstance(model, nn.Module), tr("build_resnet() returns an nn.Module"), got=type(model).__name__)
+    # The class is the learner process's report (an observation); what the model computes is judged from
+    # its logits on digits this process sends.
+    expect(isinstance(model, Handle) and model.dlgrade_is(MODULE_CLASS), tr("build_resnet() returns an nn.Module"),
+           got=class_name(model))
     return model
 
 
@@ -226,20 +241,20 @@ def measure(request, key: str, value: str) -> None:
     request.node.user_properties.append((key, value))
 
 
-def logits_of(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """The model's logits in eval mode, in chunks; the model's mode is restored afterwards."""
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        logits = torch.cat([model(images[i: i + 500]).float() for i in range(0, len(images), 500)])
-    model.train(was_training)
-    return logits
+def logits_of(target: Target, model: Handle, images: torch.Tensor) -> torch.Tensor:
+    """The learner model's logits for `images`, in eval mode and without gradients (its mode put back), computed
+    in the learner process and returned as a tensor."""
+    return target.recipe("logits", model, images)
 
 
-def own_evaluation(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
-    """The check's own (mean cross-entropy, accuracy) of the model in eval mode."""
-    logits = logits_of(model, images)
+def evaluation_of(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of logits, computed here."""
     return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+
+
+def own_evaluation(target: Target, model: Handle, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """The check's own (mean cross-entropy, accuracy) of the model in eval mode, from its logits."""
+    return evaluation_of(logits_of(target, model, images), labels)
 
 
 def expect_history(history: object, epochs: int) -> None:
@@ -268,20 +283,22 @@ def rounded(values: list[float]) -> str:
 @pytest.mark.item("ex1.1")
 @pytest.mark.hint(N_("a 3x3 stem convolution, one BasicBlock (two 3x3 convolutions with BatchNorm) per width, global "
                      "average pooling, one nn.Linear to num_classes: about 10 Conv2d + Linear layers"))
-def test_resnet_shape_and_size(ex1):
-    model = fresh_model(ex1).eval()
-    with torch.no_grad():
-        digits = torch.randn(6, 1, 28, 28)
-        out = model(digits)
-        first_half = model(digits[:3])
+def test_resnet_shape_and_size(ex1, target):
+    model = fresh_model(ex1, target)
+    digits = torch.randn(6, 1, 28, 28)
+    out = logits_of(target, model, digits)
+    first_half = logits_of(target, model, digits[:3])
     expect(tuple(out.shape) == (6, 10), tr("output shape for a batch of 6 digits"), expected=(6, 10),
            got=tuple(out.shape))
-    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-    expect(8 <= len(layers) <= 14, tr("number of weight layers (Conv2d + Linear)"),
+    # The layers, the BatchNorm and the parameter count are what the learner process reports of the model (an
+    # observation a targeted forgery could fake); the batch independence below is judged from its logits.
+    counts = target.recipe("module_counts", model, ["torch.nn.Conv2d", "torch.nn.Linear", "torch.nn.BatchNorm2d"])
+    layers = counts["torch.nn.Conv2d"] + counts["torch.nn.Linear"]
+    expect(8 <= layers <= 14, tr("number of weight layers (Conv2d + Linear)"),
            expected=prose(tr("8-14 (about 10)")),
-           got=len(layers))
-    expect(any(isinstance(m, nn.BatchNorm2d) for m in model.modules()), tr("the blocks use BatchNorm2d"))
-    params = sum(p.numel() for p in model.parameters())
+           got=layers)
+    expect(counts["torch.nn.BatchNorm2d"] > 0, tr("the blocks use BatchNorm2d"))
+    params = target.recipe("parameter_count", model)
     expect(50_000 <= params <= 5_000_000, tr("parameter count"), expected=prose("50k-5M"), got=params)
     expect(torch.allclose(out[:3], first_half, atol=1e-4),
            tr("in eval mode a digit's logits must not depend on the other digits of its batch"),
@@ -293,10 +310,8 @@ def test_resnet_shape_and_size(ex1):
 @pytest.mark.item("ex1.1")
 @pytest.mark.hint(N_("return the linear layer's output as it is: F.cross_entropy applies log-softmax itself, so "
                      "forward() ends without a softmax"))
-def test_resnet_returns_logits(ex1):
-    model = fresh_model(ex1).eval()
-    with torch.no_grad():
-        out = model(torch.randn(8, 1, 28, 28)).reshape(8, -1)
+def test_resnet_returns_logits(ex1, target):
+    out = logits_of(target, fresh_model(ex1, target), torch.randn(8, 1, 28, 28)).reshape(8, -1)
     softmaxed = bool((out >= 0).all()) and torch.allclose(out.sum(1), torch.ones(8), atol=1e-4)
     expect(not softmaxed, tr("build_resnet()'s model returns logits, not probabilities"),
            got=prose(tr("every row non-negative and summing to 1 (a softmax), e.g. {row}",
@@ -305,32 +320,27 @@ def test_resnet_returns_logits(ex1):
 
 @pytest.mark.item("ex1.1")
 @pytest.mark.hint(N_("out = F(x) + x: add the block's input to the output of its convolutions"))
-def test_residual_connections_are_there(ex1):
-    """With every convolution of a block zeroed, an identity-shortcut block passes its input through."""
-    model = fresh_model(ex1).eval()
-    blocks = list(getattr(model, "blocks", []))
-    expect(len(blocks) >= 2, tr("model.blocks should list the residual blocks"),
-           got=prose(tr("{count} blocks", count=len(blocks))),
+def test_residual_connections_are_there(ex1, target):
+    """With every convolution of a block zeroed, an identity-shortcut block passes its input through.
+
+    What each block receives in a forward pass is observed in the learner process (forward pre-hooks: a
+    targeted forgery could fake it); the check then sends each block that input, non-negative, and judges
+    the output it gets back."""
+    model = fresh_model(ex1, target).eval()
+    inputs = target.recipe("block_inputs", model, torch.randn(4, 1, 28, 28))
+    expect(len(inputs) >= 2, tr("model.blocks should list the residual blocks"),
+           got=prose(tr("{count} blocks", count=len(inputs))),
            hint=tr("keep the blocks in an nn.Sequential attribute named `blocks`"))
-    inputs = {}
-    handles = [b.register_forward_pre_hook(lambda m, args, i=i: inputs.setdefault(i, args[0].detach()))
-               for i, b in enumerate(blocks)]
-    with torch.no_grad():
-        model(torch.randn(4, 1, 28, 28))
-    for handle in handles:
-        handle.remove()
     checked = 0
-    for i, block in enumerate(blocks):
-        x = inputs[i].abs()  # what a block sees after a ReLU: non-negative
-        with torch.no_grad():
-            if block(x).shape != x.shape:
-                continue  # a projection shortcut: zeroing would zero the shortcut too
-            for module in block.modules():
-                if isinstance(module, nn.Conv2d):
-                    module.weight.zero_()
-                    if module.bias is not None:
-                        module.bias.zero_()
-            out = block(x)
+    for i, seen in enumerate(inputs):
+        if seen is None:
+            continue  # a block the forward pass never called
+        x = seen.abs()  # what a block sees after a ReLU: non-negative
+        block = model.blocks[i]
+        if block(x).shape != x.shape:
+            continue  # a projection shortcut: zeroing would zero the shortcut too
+        target.recipe("zero_convolutions", block)
+        out = block(x).detach()
         expect(torch.allclose(out, x, atol=1e-5),
                tr("block {index} with its convolutions zeroed should return its input", index=i),
                expected=prose(tr("output == input (the skip connection)")),
@@ -345,7 +355,7 @@ def test_residual_connections_are_there(ex1):
 @pytest.mark.item("ex1.1")
 @pytest.mark.hint(N_("datasets.MNIST(root, train=train, download=False, transform=transforms.Compose([transforms."
                      "ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])), after decompressing the .gz files"))
-def test_load_mnist_reads_the_gz_fixture(ex1, gz_only_root, mnist_tensors):
+def test_load_mnist_reads_the_gz_fixture(ex1, target, gz_only_root, mnist_tensors):
     sizes = {True: len(mnist_tensors[1]), False: len(mnist_tensors[3])}
     datasets = {}
     for train in (False, True):
@@ -360,11 +370,12 @@ def test_load_mnist_reads_the_gz_fixture(ex1, gz_only_root, mnist_tensors):
                      sorted(path.name for path in (gz_only_root / "MNIST" / "raw").iterdir())))),
                  hint=tr("first decompress each ROOT/MNIST/raw/*-ubyte.gz next to itself (gzip.open + "
                          "shutil.copyfileobj), then call datasets.MNIST"))
-        expect(len(datasets[train]) == sizes[train],
+        size = target.recipe("length", datasets[train])
+        expect(size == sizes[train],
                tr("load_mnist(root, train=True) returns the training split") if train else
                tr("load_mnist(root, train=False) returns the test split"),
                expected=prose(tr("{count} items in the dataset", count=sizes[train])),
-               got=prose(tr("{count} items in the dataset", count=len(datasets[train]))),
+               got=prose(tr("{count} items in the dataset", count=size)),
                hint=tr("pass train=train on to datasets.MNIST: True is the training split, False the test split"))
     image, label = datasets[False][0]
     expect(isinstance(image, torch.Tensor) and tuple(image.shape) == (1, 28, 28),
@@ -374,27 +385,30 @@ def test_load_mnist_reads_the_gz_fixture(ex1, gz_only_root, mnist_tensors):
            hint=tr("transforms.ToTensor() then transforms.Normalize((0.1307,), (0.3081,))"))
 
 
+def running_statistics(target: Target, model: Handle) -> dict[str, torch.Tensor]:
+    """The BatchNorm running statistics in the model's state dict, as the learner process reports them."""
+    return {key: value for key, value in target.recipe("state_dict", model).items() if "running" in key}
+
+
 @pytest.mark.item("ex1.1")
 @pytest.mark.hint(N_("model.eval() and torch.no_grad(); add up the per-item losses and correct predictions over every "
                      "batch and divide by the number of items"))
-def test_evaluate_uses_eval_mode(ex1, mnist_tensors):
-    model = fresh_model(ex1)
+def test_evaluate_uses_eval_mode(ex1, target, mnist_tensors):
+    """evaluate()'s loss and accuracy are judged against the model's logits on the same digits, computed
+    here. The running statistics (the model's state) and whether gradients were on in its forward passes
+    (a forward hook) are observed in the learner process: a targeted forgery could fake them."""
+    model = fresh_model(ex1, target)
     _, _, test_x, test_y = mnist_tensors
-    data = TensorDataset(test_x[:256], test_y[:256])
     model.train()
-    with torch.no_grad():  # give BatchNorm running statistics that differ from any one batch's
-        for _ in range(3):
-            model(test_x[256:512] * 2)
-    stats = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
-    grad_modes = []
-    handle = model.register_forward_hook(lambda *args: grad_modes.append(torch.is_grad_enabled()))
+    for _ in range(3):  # give BatchNorm running statistics that differ from any one batch's
+        model(test_x[256:512] * 2)
+    stats = running_statistics(target, model)
     # 96 + 96 + 64: a ragged last batch, so a mean of per-batch means (or dividing by batches x
     # batch size) differs from the mean over the items.
-    try:
-        loss, accuracy = ex1.evaluate(model, DataLoader(data, batch_size=EVAL_BATCH))
-    finally:
-        handle.remove()
-    after = {k: v for k, v in model.state_dict().items() if "running" in k}
+    watched = target.recipe("call_watching_grad_mode", ex1.evaluate, model, mnist_loader("t10k", 0, 256, EVAL_BATCH))
+    loss, accuracy = watched["value"]
+    grad_modes = watched["grad_enabled"]
+    after = running_statistics(target, model)
     expect(all(torch.equal(stats[k], after[k]) for k in stats), tr("evaluate() changed BatchNorm's running statistics"),
            hint=tr("call model.eval() before evaluating: in training mode BatchNorm updates its running statistics "
                    "and normalises with each batch's own"))
@@ -402,8 +416,8 @@ def test_evaluate_uses_eval_mode(ex1, mnist_tensors):
            got=prose(tr("gradients were on in {count} of {total} forward passes", count=sum(grad_modes),
                         total=len(grad_modes))),
            hint=tr("wrap the loop over the loader in `with torch.no_grad():`"))
-    logits = logits_of(model, data.tensors[0])
-    labels = data.tensors[1]
+    logits = logits_of(target, model, test_x[:256])
+    labels = test_y[:256]
     wanted = (logits.argmax(1) == labels).float().mean().item()
     wanted_loss = F.cross_entropy(logits, labels).item()
     # The averaging mistakes, computed on the same logits, to tell which one was made.
@@ -427,18 +441,17 @@ def test_evaluate_uses_eval_mode(ex1, mnist_tensors):
 @pytest.mark.item("ex1.1")
 @pytest.mark.time_limit(180)
 @pytest.mark.hint(N_(STEP_HINT))
-def test_short_training_run_learns(ex1, mnist_tensors, request):
+def test_short_training_run_learns(ex1, target, mnist_tensors, request):
     """Learning, not speed: the validation loss must fall well below the untrained model's and
     the accuracy rise clearly above it (see SHORT_RUN_* for what sound and broken recipes do)."""
     train_x, train_y, _, _ = mnist_tensors
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     val_x, val_y = train_x[1024:1280], train_y[1024:1280]
-    before_loss, before_acc = own_evaluation(model, val_x, val_y)
-    train_loader = DataLoader(TensorDataset(train_x[:1024], train_y[:1024]), batch_size=64, shuffle=True,
-                              generator=torch.Generator().manual_seed(0))
-    history = ex1.train(model, train_loader, DataLoader(TensorDataset(val_x, val_y), batch_size=256), 2)
+    before_loss, before_acc = own_evaluation(target, model, val_x, val_y)
+    history = ex1.train(model, mnist_loader("train", 0, 1024, 64, shuffle_seed=0),
+                        mnist_loader("train", 1024, 1280, 256), 2)
     expect_history(history, 2)
-    after_loss, after_acc = own_evaluation(model, val_x, val_y)
+    after_loss, after_acc = own_evaluation(target, model, val_x, val_y)
     measure(request, "short_run", f"val loss {before_loss:.2f} -> {after_loss:.2f}, acc {before_acc:.3f} -> "
                                   f"{after_acc:.3f}")
     expect(history["train_loss"][1] < history["train_loss"][0], tr("the training loss should fall from epoch 1 to 2"),
@@ -454,28 +467,20 @@ def test_short_training_run_learns(ex1, mnist_tensors, request):
 
 @dataclass
 class TinyRun:
-    model: nn.Module
     history: object
     steps: list[tuple[float, bool]]  # (learning rate, model in training mode) at each optimizer step
 
 
 @pytest.fixture(scope="module")
-def tiny_run(ex1, mnist_tensors) -> TinyRun:
+def tiny_run(ex1, target) -> TinyRun:
     """train(lr=TINY_LR) for 2 epochs of TINY_BATCHES batches, watched through every optimizer's
-    step: the learning rate it uses and the model's mode."""
-    train_x, train_y, _, _ = mnist_tensors
+    step: the learning rate it uses and the model's mode. Both are observed in the learner process (an
+    optimizer step pre-hook): a targeted forgery could fake them; no returned value tells them."""
     count = TINY_BATCHES * TINY_BATCH
-    model = fresh_model(ex1)
-    steps = []
-    handle = register_optimizer_step_pre_hook(
-        lambda optimizer, *args: steps.append((float(optimizer.param_groups[0]["lr"]), model.training)))
-    try:
-        history = ex1.train(model, DataLoader(TensorDataset(train_x[:count], train_y[:count]), batch_size=TINY_BATCH),
-                            DataLoader(TensorDataset(train_x[count:count + 32], train_y[count:count + 32]),
-                                       batch_size=32), 2, lr=TINY_LR)
-    finally:
-        handle.remove()
-    return TinyRun(model, history, steps)
+    watched = target.recipe("call_watching_optimizer_steps", ex1.train, fresh_model(ex1, target),
+                            mnist_loader("train", 0, count, TINY_BATCH), mnist_loader("train", count, count + 32, 32),
+                            2, lr=TINY_LR)
+    return TinyRun(watched["value"], [(rate, training) for rate, training in watched["steps"]])
 
 
 def expect_one_step_per_batch(run: TinyRun) -> None:
@@ -527,10 +532,23 @@ def saved_checkpoint_logits(ex1, target, test_x: torch.Tensor) -> torch.Tensor:
                              "fixtures/ex1 --out {checkpoint}` (about 5 minutes on one CPU core)",
                              checkpoint=f"{target.label}/{CHECKPOINT}", script=f"{target.label}/{FILE}"),
                           not_started=True) from None
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     meta = ex1.load_checkpoint(path, model)
     expect_type(meta, dict, tr("load_checkpoint()'s return value (the metadata)"))
-    return logits_of(model, test_x)
+    # The digits go in an order drawn now, so that the logits are the model's answers to these inputs, not a
+    # table kept in the fixture's order.
+    order = torch.randperm(len(test_x), generator=fresh_generator())
+    answers = logits_of(target, model, test_x[order])
+    logits = torch.empty_like(answers)
+    logits[order] = answers
+    return logits
+
+
+def fresh_generator() -> torch.Generator:
+    """A torch generator seeded from the operating system's randomness (unlike torch's default seed)."""
+    generator = torch.Generator()
+    generator.seed()
+    return generator
 
 
 def centred_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -591,16 +609,16 @@ HISTORY = {"train_loss": [1.2, 0.5, 0.31, 0.2], "val_loss": [0.9, 0.45, 0.35, 0.
 EPOCHS = [1, 2, 3, 4]
 
 
-def named_lines(ax) -> list[tuple[object, str | None]]:
-    """(line, name) for each line of an axis, named as the axis's legend names it: by the line's own
-    label (`plot(..., label=key)` then `ax.legend()`), or by `ax.legend([...])`'s texts, which name
-    unlabelled lines in plotting order. Without a legend no line has a name."""
-    lines = ax.get_lines()
-    legend = ax.get_legend()
-    if legend is None:
+def named_lines(ax: dict) -> list[tuple[dict, str | None]]:
+    """(line, name) for each line of an axis (as recipes.figure_lines reports it), named as the axis's
+    legend names it: by the line's own label (`plot(..., label=key)` then `ax.legend()`), or by
+    `ax.legend([...])`'s texts, which name unlabelled lines in plotting order. Without a legend no line
+    has a name."""
+    lines = ax["lines"]
+    texts = ax["legend"]
+    if texts is None:
         return [(line, None) for line in lines]
-    texts = [text.get_text() for text in legend.get_texts()]
-    labels = [line.get_label() for line in lines]
+    labels = [line["label"] for line in lines]
     unnamed = iter(texts if all(label.startswith("_") for label in labels) else [])
     labels = [next(unnamed, None) if label.startswith("_") else label for label in labels]
     return [(line, label if label in texts else None) for line, label in zip(lines, labels)]
@@ -613,21 +631,24 @@ def same_series(values: list[float], wanted: list[float], scales: tuple[float, .
 @pytest.mark.item("ex1.2")
 @pytest.mark.hint(N_("one axis titled 'loss', one titled 'accuracy'; ax.plot(range(1, n + 1), history[key], "
                      "label=key) for each of the two keys, then ax.legend()"))
-def test_plot_curves_shows_the_history(ex1, tmp_path):
-    import matplotlib.pyplot as plt
-
+def test_plot_curves_shows_the_history(ex1, target, tmp_path):
+    """What the figure draws (its axes' titles, lines and legends) is observed in the learner process
+    (recipes.figure_lines): a targeted forgery could report lines it never drew. The PNG is judged here."""
     out = tmp_path / "curves.png"
     figure = ex1.plot_curves({key: list(values) for key, values in HISTORY.items()}, out)
-    expect(isinstance(figure, plt.Figure), tr("plot_curves() returns the matplotlib Figure"),
-           got=type(figure).__name__)
+    expect(isinstance(figure, Handle) and figure.dlgrade_is("matplotlib.figure.Figure"),
+           tr("plot_curves() returns the matplotlib Figure"), got=class_name(figure))
+    try:
+        axes = target.recipe("figure_lines", figure)
+    finally:
+        target.recipe("close_figure", figure)
     lines, legends = {}, {}
-    for ax in figure.axes:
-        words = f"{ax.get_title()} {ax.get_ylabel()}".lower()
+    for ax in axes:
+        words = f"{ax['title']} {ax['ylabel']}".lower()
         kind = "loss" if "loss" in words else "accuracy" if "acc" in words else None
-        legends[kind] = legends.get(kind) or ax.get_legend() is not None
+        legends[kind] = legends.get(kind) or ax["legend"] is not None
         for line, name in named_lines(ax):
-            lines.setdefault(kind, []).append((name, list(map(float, line.get_xdata())),
-                                               list(map(float, line.get_ydata()))))
+            lines.setdefault(kind, []).append((name, list(map(float, line["x"])), list(map(float, line["y"]))))
     for kind, keys, scales in (("loss", ("train_loss", "val_loss"), (1,)),
                                ("accuracy", ("train_acc", "val_acc"), (1, 100))):
         expect(kind in lines, tr("an axis titled (or labelled) with {kind}", kind=repr(kind)),
@@ -649,7 +670,6 @@ def test_plot_curves_shows_the_history(ex1, tmp_path):
     expect(out.is_file(), tr("plot_curves() must save the PNG"), hint=tr("figure.savefig(out_path)"))
     with Image.open(out) as png:
         expect(png.format == "PNG" and min(png.size) > 100, tr("a valid PNG image"), got=(png.format, png.size))
-    plt.close(figure)
 
 
 # ---------------------------------------------------------------- ex1.3 best checkpoint
@@ -667,17 +687,18 @@ def torch_load_problem(exc: Exception) -> str:
 @pytest.mark.item("ex1.3")
 @pytest.mark.hint(N_("save when val_acc beats the best so far (a tie only when val_loss is lower), with "
                      "torch.save({...}, path); load_checkpoint() loads the state dict and returns the rest"))
-def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
+def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, target, tmp_path):
+    """The file is read here (torch.load with weights_only=True); the weights load_checkpoint() restores are
+    judged by the restored model's logits on digits drawn here, against the best epoch's model's."""
     path = tmp_path / "best.pt"
     keeper = ex1.BestCheckpoint(path)
     accuracies = [0.50, 0.91, 0.87, 0.91, 0.62]
+    digits = torch.randn(8, 1, 28, 28, generator=fresh_generator())
     snapshots, saved = [], []
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     for epoch, accuracy in enumerate(accuracies, start=1):
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(0.01 * epoch)
-        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        target.recipe("shift_parameters", model, 0.01 * epoch)
+        snapshots.append(logits_of(target, model, digits))
         saved.append(keeper.update(model, epoch, accuracy))
     expect(path.is_file(), tr("BestCheckpoint.update() must save to its path"))
     try:
@@ -698,9 +719,10 @@ def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
            tr("update()'s return values for validation accuracies {accuracies}", accuracies=accuracies),
            expected=[True, True, False, False, False], got=saved,
            hint=tr("return True when update() saved, False when it did not"))
-    restored = fresh_model(ex1, seed=1)
+    restored = fresh_model(ex1, target, seed=1)
     meta = ex1.load_checkpoint(path, restored)
-    same = all(torch.equal(restored.state_dict()[k], snapshots[1][k]) for k in snapshots[1])
+    expect_type(meta, dict, tr("load_checkpoint()'s return value (the metadata)"))
+    same = torch.equal(logits_of(target, restored, digits), snapshots[1])
     expect(same, tr("load_checkpoint() restores the weights of the best epoch (epoch 2)"))
     expect(meta.get("epoch") == 2 and "state_dict" not in meta, tr("load_checkpoint() returns the metadata only"),
            got=sorted(meta))
@@ -708,10 +730,10 @@ def test_best_checkpoint_keeps_the_best_validation_epoch(ex1, tmp_path):
 
 @pytest.mark.item("ex1.3")
 @pytest.mark.hint(N_("on equal val_acc, save only when val_loss is lower than the best epoch's"))
-def test_best_checkpoint_breaks_accuracy_ties_by_loss(ex1, tmp_path):
+def test_best_checkpoint_breaks_accuracy_ties_by_loss(ex1, target, tmp_path):
     path = tmp_path / "best.pt"
     keeper = ex1.BestCheckpoint(path)
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     for epoch, (accuracy, loss) in enumerate([(0.990, 0.05), (0.995, 0.030), (0.995, 0.021), (0.995, 0.025),
                                               (0.9925, 0.018)], start=1):
         keeper.update(model, epoch, accuracy, loss)
@@ -724,57 +746,50 @@ def test_best_checkpoint_breaks_accuracy_ties_by_loss(ex1, tmp_path):
 @pytest.mark.item("ex1.3")
 @pytest.mark.hint(N_("a torch.randperm seeded with a torch.Generator().manual_seed(seed): its first "
                      "round(len * val_fraction) indices are the validation Subset, the rest the training Subset"))
-def test_validation_is_held_out_from_the_training_split(ex1, mnist_tensors):
-    train_x, train_y, _, _ = mnist_tensors
-    train_set = TensorDataset(train_x[:1000], train_y[:1000])
+def test_validation_is_held_out_from_the_training_split(ex1, target):
+    """The parts' class and indices are what the learner process reports of them (an observation)."""
+    train_set = target.recipe("mnist_dataset", raw_folder(), "train", 0, 1000)
     train_part, val_part = ex1.split_train_val(train_set, 0.1, 0)
     for name, part in (("train", train_part), ("validation", val_part)):
-        expect(isinstance(part, Subset) and part.dataset is train_set,
+        expect(isinstance(part, Handle) and part.dlgrade_is(SUBSET_CLASS) and part.dataset is train_set,
                tr("the {part} part is a Subset of train_set", part=name))
-    expect(len(val_part) == 100 and len(train_part) == 900, tr("sizes with val_fraction 0.1"),
-           expected=(900, 100), got=(len(train_part), len(val_part)))
-    expect(not set(train_part.indices) & set(val_part.indices), tr("the two parts must not overlap"))
-    again = ex1.split_train_val(train_set, 0.1, 0)[1]
-    other = ex1.split_train_val(train_set, 0.1, 1)[1]
-    expect(list(again.indices) == list(val_part.indices), tr("the same seed gives the same split"))
-    expect(list(other.indices) != list(val_part.indices), tr("another seed gives another split"))
-
-
-class RecordingCheckpoint:
-    """Stands in for BestCheckpoint in train(): records each update() and measures, at that
-    moment, the model's loss and accuracy on the validation digits train() was given."""
-
-    def __init__(self, val_x: torch.Tensor, val_y: torch.Tensor):
-        self.val_x, self.val_y = val_x, val_y
-        self.calls: list[tuple[object, float, object, tuple[float, float]]] = []
-
-    def update(self, model, epoch, val_acc, val_loss=None):
-        self.calls.append((epoch, float(val_acc), val_loss, own_evaluation(model, self.val_x, self.val_y)))
-        return False
+    train_rows, val_rows = (target.recipe("subset_indices", part) for part in (train_part, val_part))
+    expect(len(val_rows) == 100 and len(train_rows) == 900, tr("sizes with val_fraction 0.1"),
+           expected=(900, 100), got=(len(train_rows), len(val_rows)))
+    expect(not set(train_rows) & set(val_rows), tr("the two parts must not overlap"))
+    again = target.recipe("subset_indices", ex1.split_train_val(train_set, 0.1, 0)[1])
+    other = target.recipe("subset_indices", ex1.split_train_val(train_set, 0.1, 1)[1])
+    expect(again == val_rows, tr("the same seed gives the same split"))
+    expect(other != val_rows, tr("another seed gives another split"))
 
 
 @pytest.mark.item("ex1.3")
 @pytest.mark.time_limit(180)
 @pytest.mark.hint(N_("after every epoch: val_loss, val_acc = evaluate(model, val_loader), then "
                      "checkpoint.update(model, epoch, val_acc, val_loss), epochs counted from 1"))
-def test_train_gives_the_checkpoint_each_epochs_validation_accuracy(ex1, mnist_tensors):
-    """The selection rule's input: after every epoch, update(model, epoch, accuracy and loss on val_loader)."""
+def test_train_gives_the_checkpoint_each_epochs_validation_accuracy(ex1, target, mnist_tensors):
+    """The selection rule's input: after every epoch, update(model, epoch, accuracy and loss on val_loader).
+
+    The checkpoint train() gets is a recorder built in the learner process (recipes.training.RecordingCheckpoint):
+    at each update() it keeps what it was given and the model's logits on the validation digits at that moment,
+    from which this check computes the loss and accuracy. That the logits are taken at the moment of the call
+    is an observation made there: a targeted forgery could fake it."""
     train_x, train_y, _, _ = mnist_tensors
     val_x, val_y = train_x[512:768], train_y[512:768]
-    recorder = RecordingCheckpoint(val_x, val_y)
-    torch.manual_seed(0)
-    model = fresh_model(ex1)
-    train_loader = DataLoader(TensorDataset(train_x[:512], train_y[:512]), batch_size=64, shuffle=True,
-                              generator=torch.Generator().manual_seed(0))
-    history = ex1.train(model, train_loader, DataLoader(TensorDataset(val_x, val_y), batch_size=100), 2,
-                        checkpoint=recorder)
+    recorder = target.recipe("recording_checkpoint", val_x)
+    model = fresh_model(ex1, target)
+    history = ex1.train(model, mnist_loader("train", 0, 512, 64, shuffle_seed=0), mnist_loader("train", 512, 768, 100),
+                        2, checkpoint=recorder)
     expect_history(history, 2)
-    epochs = [epoch for epoch, *_ in recorder.calls]
+    calls = recorder.calls
+    epochs = [call["epoch"] for call in calls]
     expect(epochs == [1, 2],
            tr("train() calls checkpoint.update(model, epoch, val_acc, val_loss) once per epoch, epochs from 1"),
            expected=[1, 2], got=epochs,
            hint=tr("count the epochs from 1: for epoch in range(1, epochs + 1)") if epochs == [0, 1] else None)
-    for epoch, given, given_loss, (loss, accuracy) in recorder.calls:
+    for call in calls:
+        epoch, given, given_loss = call["epoch"], float(call["val_acc"]), call["val_loss"]
+        loss, accuracy = evaluation_of(call["logits"], val_y)
         expect(abs(given - accuracy) < 1e-6,
                tr("epoch {epoch}: the val_acc given to checkpoint.update()", epoch=epoch),
                expected=prose(tr("{accuracy}, the model's accuracy on val_loader at that moment",
@@ -816,10 +831,10 @@ def training_script(ex1, target, tmp_path_factory, mnist_tensors) -> ScriptRun:
     validation digits (split_train_val(first 3,000, VAL_FRACTION, seed 0), known in advance) carry
     the wrong label, digit + 1. A model's accuracy on them is near 0 whatever it learned, and it
     falls as the model learns: epoch 1 reads more of them than epoch 2."""
-    train_x, train_y, _, _ = mnist_tensors
+    train_x = mnist_tensors[0]
     fraction = getattr(ex1, "VAL_FRACTION", 0.2)
-    _, val_part = ex1.split_train_val(TensorDataset(train_x[:SCRIPT_LIMIT], train_y[:SCRIPT_LIMIT]), fraction, 0)
-    rows = torch.tensor(list(val_part.indices), dtype=torch.long)
+    _, val_part = ex1.split_train_val(Recipe("mnist_dataset", raw_folder(), "train", 0, SCRIPT_LIMIT), fraction, 0)
+    rows = torch.tensor(target.recipe("subset_indices", val_part), dtype=torch.long)
     folder = tmp_path_factory.mktemp("ex1_script")
     root = folder / "data"
     (root / "MNIST" / "raw").mkdir(parents=True)
@@ -832,7 +847,7 @@ def training_script(ex1, target, tmp_path_factory, mnist_tensors) -> ScriptRun:
     proc = run_exercise_script(target, "train", "--data", str(root), "--out", str(out), "--epochs",
                                str(SCRIPT_EPOCHS), "--limit", str(SCRIPT_LIMIT), "--seed", "0",
                                timeout=SCRIPT_TIMEOUT_S, observe=folder)
-    snapshots = torch.load(folder / "snapshots.pt") if (folder / "snapshots.pt").is_file() else []
+    snapshots = torch.load(folder / "snapshots.pt", weights_only=True) if (folder / "snapshots.pt").is_file() else []
     fetched_file = folder / "fetched.txt"
     fetched = {int(line) for line in fetched_file.read_text().split()} if fetched_file.is_file() else set()
     return ScriptRun(proc, out, rows, train_x[rows], torch.tensor(labels)[rows], snapshots, fetched)
@@ -851,7 +866,7 @@ def expect_script_ran(run: ScriptRun) -> None:
 @pytest.mark.time_limit(SCRIPT_TIMEOUT_S + 60)
 @pytest.mark.hint(N_("choose the best epoch by evaluate() on the validation part held out from the training split — "
                      "not on the training batches, never on the test split"))
-def test_training_script_chooses_on_its_validation_part(ex1, training_script, mnist_tensors):
+def test_training_script_chooses_on_its_validation_part(ex1, target, training_script, mnist_tensors):
     """The saved val_acc must be the checkpoint's accuracy on exactly the relabelled validation digits:
     chosen on the validation part, it is near 0; chosen on the training batches or the test split
     it is the model's real accuracy there. The curves are saved next to the checkpoint."""
@@ -860,11 +875,11 @@ def test_training_script_chooses_on_its_validation_part(ex1, training_script, mn
     curves = run.out.with_suffix(".png")
     expect(curves.is_file(), tr("`train` saves the curves next to the checkpoint: {name}", name=curves.name),
            hint=tr("plot_curves(history, args.out.with_suffix(\".png\"))"))
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     stored = ex1.load_checkpoint(run.out, model).get("val_acc")
     expect(isinstance(stored, (int, float)), tr("the checkpoint's val_acc is a number"), got=stored)
-    _, val_acc = own_evaluation(model, run.val_x, run.val_labels)
-    _, test_acc = own_evaluation(model, mnist_tensors[2], mnist_tensors[3])
+    _, val_acc = own_evaluation(target, model, run.val_x, run.val_labels)
+    _, test_acc = own_evaluation(target, model, mnist_tensors[2], mnist_tensors[3])
     expect(abs(stored - val_acc) <= 1 / len(run.val_rows) + 1e-9,
            tr("the saved val_acc is the checkpoint's accuracy on the validation part (split_train_val(first {limit} "
               "training digits, {fraction}, seed 0): {count} digits, which this check relabelled digit + 1)",
@@ -878,22 +893,22 @@ def test_training_script_chooses_on_its_validation_part(ex1, training_script, mn
 @pytest.mark.time_limit(SCRIPT_TIMEOUT_S + 60)
 @pytest.mark.hint(N_("give train() the BestCheckpoint: it saves after an epoch only when the validation accuracy "
                      "beats every earlier epoch's; never save the model once more after the last epoch"))
-def test_training_script_keeps_the_best_epoch(ex1, training_script, request):
+def test_training_script_keeps_the_best_epoch(ex1, target, training_script, request):
     """Of the models evaluated during the run (each epoch's, seen through OBSERVER), the saved one
     must read the most of the relabelled validation digits."""
     run = training_script
     expect_script_ran(run)
-    model = fresh_model(ex1)
+    model = fresh_model(ex1, target)
     ex1.load_checkpoint(run.out, model)
-    _, saved = own_evaluation(model, run.val_x, run.val_labels)
+    _, saved = own_evaluation(target, model, run.val_x, run.val_labels)
     evaluated = []
+    candidate = fresh_model(ex1, target)
     for weights in run.snapshots:
-        candidate = fresh_model(ex1)
         try:
-            candidate.load_state_dict(weights)
+            candidate.load_state_dict(weights)  # every entry: the whole model is replaced
         except (RuntimeError, KeyError):
             continue  # another module put in eval mode (a loss function, a copy)
-        evaluated.append(own_evaluation(candidate, run.val_x, run.val_labels)[1])
+        evaluated.append(own_evaluation(target, candidate, run.val_x, run.val_labels)[1])
     measure(request, "validation_accuracies", f"saved {saved:.4f}, evaluated {rounded(evaluated)}")
     expect(len(evaluated) >= SCRIPT_EPOCHS,
            tr("evaluations of the model in eval mode during a {epochs}-epoch run", epochs=SCRIPT_EPOCHS),
@@ -994,14 +1009,13 @@ def test_preprocessed_photo_looks_like_mnist(ex1):
 @pytest.mark.hint(N_("`predict` loads --checkpoint into build_resnet(), then prints predict_digit(model, photo) as the "
                      "last thing it prints: print(digit) or print(f\"{photo}: {digit}\")"))
 def test_predict_from_the_command_line(ex1, target, tmp_path):
-    model = fresh_model(ex1).eval()
+    model = fresh_model(ex1, target).eval()
     checkpoint = tmp_path / "model.pt"
     ex1.BestCheckpoint(checkpoint).update(model, 1, 0.5)
     photo = PHOTOS / next(iter(photo_labels()))
     with Image.open(photo) as image:
         wanted = ex1.predict_digit(model, image.copy())
-        with torch.no_grad():
-            read = int(logits_of(model, ex1.preprocess_photo(image.copy())).argmax(1))
+        read = int(logits_of(target, model, ex1.preprocess_photo(image.copy())).argmax(1))
     expect(isinstance(wanted, int) and not isinstance(wanted, bool), tr("predict_digit() returns an int"),
            got=type(wanted).__name__, hint=tr("int(logits.argmax(1).item())"))
     expect(wanted == read, tr("predict_digit(): the argmax of the model's logits for preprocess_photo(image)"),

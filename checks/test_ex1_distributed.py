@@ -260,17 +260,21 @@ def expect_rows_split(probe_dir, what):
                      "torch.cuda.device_count() >= local_world_size, else (\"gloo\", torch.device(\"cpu\")) on every "
                      "rank"))
 @pytest.mark.parametrize("gpus", [0, 1, 2])
-def test_choose_backend(target, monkeypatch, gpus):
+def test_choose_backend(target, gpus):
     """One backend for the whole group: with 0, 1 and 2 GPUs simulated, every local rank of a 2-rank
-    group gets NCCL and its own GPU, or all get gloo. The simulation answers torch.cuda's and
-    torch.accelerator's questions (how many GPUs, is one available, the current one) and accepts
-    set_device for a simulated GPU, as the real ones would on such a machine."""
-    common = target.module("ex1_distributed_common.py")
-    simulate_gpus(monkeypatch, gpus)
-    got = []
-    for rank in range(WORLD):
-        backend, device = common.choose_backend(rank, WORLD)
-        got.append((backend, str(device)))
+    group gets NCCL and its own GPU, or all get gloo. The simulation (recipes.training.simulate_gpus,
+    installed in the learner process) answers torch.cuda's and torch.accelerator's questions (how many
+    GPUs, is one available, the current one) and accepts set_device for a simulated GPU, as the real
+    ones would on such a machine."""
+    common = target.learner_module("ex1_distributed_common.py").load()
+    target.recipe("simulate_gpus", gpus)
+    try:
+        got = []
+        for rank in range(WORLD):
+            backend, device = common.choose_backend(rank, WORLD)
+            got.append((backend, str(device)))
+    finally:
+        target.recipe("real_gpus")
     backend, devices = expected_group(gpus)
     wanted = [(backend, device) for device in devices]
     expect(got == wanted, tr("choose_backend(local_rank, {world}) for local ranks 0 and 1 on a machine with {gpus} "
@@ -278,42 +282,6 @@ def test_choose_backend(target, monkeypatch, gpus):
            expected=wanted, got=got,
            hint=tr("decide once for the group: NCCL only when every local rank has its own GPU "
                    "(torch.cuda.device_count() >= local_world_size), else gloo and the CPU for every rank"))
-
-
-def simulate_gpus(monkeypatch, gpus: int) -> None:
-    """A machine with `gpus` CUDA GPUs, as far as choosing a backend and a device asks: the counts,
-    availability, the current device and setting it (a GPU that does not exist is refused like
-    torch refuses it). Nothing touches a real GPU."""
-    current = {"index": 0}
-
-    def index_of(device) -> int:
-        if isinstance(device, int):
-            return device
-        device = torch.device(device)
-        return current["index"] if device.index is None else device.index
-
-    def set_device(device) -> None:
-        index = index_of(device)
-        if not 0 <= index < gpus:
-            raise RuntimeError(f"CUDA error: invalid device ordinal {index} (simulated machine with {gpus} GPU(s))")
-        current["index"] = index
-
-    def current_device() -> int:
-        if not gpus:
-            raise RuntimeError("Found no NVIDIA driver on your system (simulated machine without GPUs)")
-        return current["index"]
-
-    for name, value in [("device_count", lambda: gpus), ("is_available", lambda: gpus > 0),
-                        ("set_device", set_device), ("current_device", current_device)]:
-        monkeypatch.setattr(torch.cuda, name, value)
-    accelerator = getattr(torch, "accelerator", None)
-    if accelerator is not None:
-        for name, value in [("device_count", lambda: gpus), ("is_available", lambda: gpus > 0),
-                            ("current_accelerator", lambda *a, **k: torch.device("cuda") if gpus else None),
-                            ("set_device_index", set_device), ("set_device_idx", set_device),
-                            ("current_device_index", current_device), ("current_device_idx", current_device)]:
-            if hasattr(accelerator, name):
-                monkeypatch.setattr(accelerator, name, value)
 
 
 @pytest.mark.item("ex1.5")

@@ -109,6 +109,9 @@ if _REAL:
 # Exercise 3 meets every forgery; the others one each, in turn (each run is a cold pytest).
 EXERCISES = {
     "ex3": ("ex3_openai.py", "checks/test_ex3.py", ["-k", "parse_box or draw_box"], sorted(FORGERIES)),
+    "ex1": ("ex1_pytorch.py", "checks/test_ex1.py", ["-k", "resnet_shape or plot_curves"], ["patched_reports"]),
+    "ex1.5": ("ex1_distributed_common.py", "checks/test_ex1_distributed.py", ["-k", "choose_backend"],
+              ["results_file_then_exit"]),
     "ex2": ("ex2_llm.py", "checks/test_ex2.py", ["-k", "download or load_model"], ["plugin_recorder"]),
     "ex4": ("ex4_clip.py", "checks/test_ex4.py", ["-k", "download or plot_attention"], ["results_file_then_exit"]),
 }

@@ -206,6 +206,26 @@ def figure_images(figure: Any) -> list[Any]:
 
 
 @recipe
+def figure_lines(figure: Any) -> list[dict[str, Any]]:
+    """What each axis of a matplotlib figure draws as lines, and how it names them: per axis its title, y
+    label, legend texts (None without a legend), and every line's label with its x and y data as float64
+    arrays (masked values NaN)."""
+    import numpy as np
+
+    def values(data: Any) -> Any:
+        return np.ma.filled(np.ma.asarray(data, dtype=np.float64), np.nan)
+
+    axes = []
+    for ax in figure.axes:
+        legend = ax.get_legend()
+        axes.append({"title": ax.get_title(), "ylabel": ax.get_ylabel(),
+                     "legend": None if legend is None else [text.get_text() for text in legend.get_texts()],
+                     "lines": [{"label": str(line.get_label()), "x": values(line.get_xdata()),
+                                "y": values(line.get_ydata())} for line in ax.get_lines()]})
+    return axes
+
+
+@recipe
 def close_figure(figure: Any) -> None:
     """`pyplot.close(figure)`: a check's figures do not pile up in the learner process."""
     import matplotlib.pyplot as plt
