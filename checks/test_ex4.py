@@ -19,7 +19,6 @@ an observation a targeted forgery could fake; each check says where it relies on
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -34,6 +33,7 @@ from safetensors.torch import save as safetensors_bytes
 from dlgrade.boundary.proxy import Handle, LearnerModule
 from dlgrade.checkkit import fakehub
 from dlgrade.checkkit.feedback import expect, expect_type, fail, prose, show
+from dlgrade.checkkit.learner_files import png_size
 from dlgrade.checkkit.real_models import real_folder
 from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
@@ -86,7 +86,6 @@ INTERNALS_ATOL = 1e-5
 # The classes load_clip() must return, as the learner process names them (transformers 5.24).
 CLIP_CLASSES = ("transformers.models.clip.modeling_clip.CLIPModel",
                 "transformers.models.clip.processing_clip.CLIPProcessor")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 pytestmark = pytest.mark.time_limit(60)
 
@@ -508,17 +507,6 @@ def displays(data: np.ndarray, wanted: np.ndarray) -> bool:
     scale = float(((data - data.mean()) * centred).sum()) / spread
     residual = np.abs(data - data.mean() - scale * centred).max()
     return scale > 0 and residual <= PLOT_RESIDUAL * scale * float(wanted.max() - wanted.min())
-
-
-def png_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from a PNG file's header, or None when it is no PNG: read as bytes, so this
-    process decodes no file the learner's code wrote."""
-    with path.open("rb") as png:
-        head = png.read(24)
-    if len(head) < 24 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", head[16:24])
-    return width, height
 
 
 @pytest.mark.item("ex4.4")
