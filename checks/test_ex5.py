@@ -8,6 +8,15 @@ of the exercise-2 tiny model and the relative-position property (5.5), peft's Lo
 layer (5.6), the tiny Qwen2's own loss (labels -100 outside the answer) for the
 log-likelihoods of 5.7 and 5.8. Random inputs come from seeded generators and derandomised
 hypothesis, so every verdict is the same on every run.
+
+The learner's functions run in the learner process (dlgrade/boundary): tensors cross as their values,
+and the models and tokenizers handed to learner code (a LoRA layer's base, the tiny Qwen2) are built
+there from recipes, while the oracles use this process's own copies. ReAct's model is a replay server
+in this process (dlgrade/checkkit/replay_server.py) and its tools a tool server here, so the requests
+and tool calls judged are those the servers received. What is observed inside the learner process, and
+so could be faked by a forgery aimed at these checks: where gradients flow (CLIP loss, LoRA, DPO) and
+whether mask_tokens() changed its argument (recipes/papers.py), a LoRA layer's registered parameters,
+and the requires_grad flag of sequence_logprobs()'s value.
 """
 from __future__ import annotations
 
@@ -15,16 +24,22 @@ import ast
 import copy
 import json
 import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import openai
 import pytest
 import torch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from dlgrade.checkkit import api_replay as replay
+from dlgrade.boundary.proxy import Handle, LearnerModule, LearnerProcessError
+from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit.feedback import expect, expect_equal, expect_type, fail, prose
+from dlgrade.checkkit.replay_server import ReplayServer
+from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 from dlgrade.core.project import Project
 
@@ -48,17 +63,28 @@ pytestmark = pytest.mark.time_limit(120)
 
 
 @pytest.fixture(scope="module")
-def ex5(target):
+def ex5(target: Target) -> LearnerModule:
     torch.set_num_threads(1)  # small tensors: threads only add overhead on a shared machine
-    return target.module(FILE)
+    module = target.learner_module(FILE).load()
+    target.recipe("torch_threads", 1)
+    return module
 
 
 @pytest.fixture(scope="module")
 def tiny_qwen2():
-    """The exercise-2 tiny Qwen2 and its tokenizer, loaded once for RoPE (5.5), DPO (5.7) and GPT-3 (5.8)."""
+    """The exercise-2 tiny Qwen2 and its tokenizer, this process's copies for the oracles of RoPE (5.5),
+    DPO (5.7) and GPT-3 (5.8)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     return AutoModelForCausalLM.from_pretrained(TINY_QWEN2).eval(), AutoTokenizer.from_pretrained(TINY_QWEN2)
+
+
+@pytest.fixture
+def learner_qwen2(ex5: LearnerModule, target: Target) -> tuple[Handle, Handle]:
+    """The same tiny Qwen2 and tokenizer as learner code gets them: built in the learner process, fresh for
+    each check (a model learner code changed is never the next check's)."""
+    ex5.load()  # a learner process restarted after a time limit imports the file first
+    return target.recipe("causal_lm", TINY_QWEN2)
 
 
 def expect_close(got, wanted: torch.Tensor, what: str, *, atol: float = ATOL, hint: str | None = None) -> None:
@@ -241,13 +267,15 @@ def big_bert_batch(seed):
     return bert_batch(generator(seed), BIG_ROWS, BIG_LENGTH, lengths)
 
 
-def call_mask_tokens(ex5, ids, special, probability, seed):
-    before = ids.clone()
-    result = ex5.mask_tokens(ids, special, mask_token_id=MASK_ID, vocab_size=VOCAB, mlm_probability=probability,
-                             generator=generator(seed))
+def call_mask_tokens(ex5, target, ids, special, probability, seed):
+    # input_ids as the learner process holds it after the call: an observation made there.
+    call = target.recipe("call_keeping_arguments", ex5.mask_tokens, [ids, special],
+                         {"mask_token_id": MASK_ID, "vocab_size": VOCAB, "mlm_probability": probability,
+                          "generator": Recipe("seeded_generator", seed)})
+    result = call["value"]
     expect(isinstance(result, tuple) and len(result) == 2, tr("mask_tokens() returns (inputs, labels)"),
            got=type(result).__name__)
-    expect(torch.equal(ids, before), tr("mask_tokens() must not modify input_ids (clone it first)"),
+    expect(torch.equal(call["arguments"][0], ids), tr("mask_tokens() must not modify input_ids (clone it first)"),
            hint=tr("inputs = input_ids.clone(); corrupt the copy"))
     inputs, labels = result
     for name, tensor in (("inputs", inputs), ("labels", labels)):
@@ -278,9 +306,9 @@ def within_binomial(count: int, trials: int, p: float, what: str, hint: str) -> 
 @PROPERTY_SETTINGS
 @given(lengths=st.lists(st.integers(2, 24), min_size=1, max_size=4), probability=st.sampled_from([0.15, 0.3, 0.6]),
        seed=st.integers(0, 2**16))
-def test_special_tokens_and_padding_never_chosen(ex5, lengths, probability, seed):
+def test_special_tokens_and_padding_never_chosen(ex5, target, lengths, probability, seed):
     ids, special = bert_batch(generator(seed), len(lengths), 24, lengths)
-    inputs, labels = call_mask_tokens(ex5, ids, special, probability, seed + 1)
+    inputs, labels = call_mask_tokens(ex5, target, ids, special, probability, seed + 1)
     expect(bool((labels[special] == -100).all()), tr("special tokens and padding are never chosen (label -100 there)"),
            hint=tr("set the choice probability to 0 where special_tokens_mask is True"))
     expect(torch.equal(inputs[special], ids[special]), tr("special tokens and padding stay as they were in inputs"))
@@ -296,10 +324,10 @@ def test_special_tokens_and_padding_never_chosen(ex5, lengths, probability, seed
 @pytest.mark.hint(N_("choose each non-special position with probability mlm_probability; of the chosen, 80 % become "
                      "mask_token_id, 10 % a random id, 10 % stay (one uniform draw per position: < 0.8, < 0.9, rest)"))
 @pytest.mark.parametrize("probability", [0.15, 0.4])
-def test_masking_proportions_within_binomial_bounds(ex5, probability):
+def test_masking_proportions_within_binomial_bounds(ex5, target, probability):
     """About 180,000 choosable positions: mlm_probability chosen, then 80 % [MASK] / 10 % random / 10 % kept."""
     ids, special = big_bert_batch(11)
-    inputs, labels = call_mask_tokens(ex5, ids, special, probability, 1000)
+    inputs, labels = call_mask_tokens(ex5, target, ids, special, probability, 1000)
     counts = outcome_counts(ids, inputs, labels)
     within_binomial(counts["chosen"], int((~special).sum()), probability,
                     tr("share of choosable positions chosen with mlm_probability={probability}",
@@ -317,10 +345,10 @@ def test_masking_proportions_within_binomial_bounds(ex5, probability):
 @pytest.mark.item("ex5.2")
 @pytest.mark.hint(N_("torch.randint(vocab_size, shape, generator=generator): every id of range(vocab_size), the "
                      "special tokens' included"))
-def test_random_replacements_cover_the_vocabulary(ex5):
+def test_random_replacements_cover_the_vocabulary(ex5, target):
     """mlm_probability 0.5 on about 180,000 positions: some 8,800 visible random replacements, each id ~180 times."""
     ids, special = big_bert_batch(12)
-    inputs, labels = call_mask_tokens(ex5, ids, special, 0.5, 2000)
+    inputs, labels = call_mask_tokens(ex5, target, ids, special, 0.5, 2000)
     replaced = (labels != -100) & (inputs != MASK_ID) & (inputs != ids)
     drawn = set(inputs[replaced].tolist())
     outside = sorted(i for i in drawn if not 0 <= i < VOCAB)
@@ -346,7 +374,7 @@ def collator_tokenizer():
 
 @pytest.mark.item("ex5.2")
 @pytest.mark.hint(N_("the same 15 % / 80 % / 10 % / 10 % as transformers' DataCollatorForLanguageModeling"))
-def test_masking_distribution_matches_data_collator(ex5):
+def test_masking_distribution_matches_data_collator(ex5, target):
     """The same inputs through transformers' DataCollatorForLanguageModeling: the shares agree."""
     from transformers import DataCollatorForLanguageModeling
 
@@ -356,7 +384,7 @@ def test_masking_distribution_matches_data_collator(ex5):
     theirs = copy.deepcopy(mine)
     for draw in range(40):
         ids, special = bert_batch(generator(draw), 8, 64, [64, 50, 33, 64, 20, 64, 64, 9])
-        for counts, (inputs, labels) in ((mine, call_mask_tokens(ex5, ids, special, 0.15, 5000 + draw)),
+        for counts, (inputs, labels) in ((mine, call_mask_tokens(ex5, target, ids, special, 0.15, 5000 + draw)),
                                          (theirs, collator.torch_mask_tokens(ids.clone(), special.clone()))):
             outcome = outcome_counts(ids, inputs, labels)
             for key in ("chosen", "masked", "kept"):
@@ -375,10 +403,10 @@ def test_masking_distribution_matches_data_collator(ex5):
 
 @pytest.mark.item("ex5.2")
 @pytest.mark.hint(N_("pass generator= to every torch.rand / torch.randint / torch.bernoulli call"))
-def test_masking_follows_the_generator(ex5):
+def test_masking_follows_the_generator(ex5, target):
     ids, special = bert_batch(generator(3), 4, 32, [32, 20, 12, 32])
-    first = call_mask_tokens(ex5, ids, special, 0.3, 42)
-    again = call_mask_tokens(ex5, ids, special, 0.3, 42)
+    first = call_mask_tokens(ex5, target, ids, special, 0.3, 42)
+    again = call_mask_tokens(ex5, target, ids, special, 0.3, 42)
     expect(all(torch.equal(a, b) for a, b in zip(first, again)),
            tr("two calls with generators seeded alike must give the same result"))
 
@@ -457,30 +485,53 @@ def test_clip_loss_equals_clip_model(ex5, tiny_clip, size, logit_scale):
     expect_close(got, wanted, tr("CLIP loss of {size} pairs, logit_scale {scale}", size=size, scale=f"{scale:.3f}"))
 
 
+def clip_model_gradients(model, text, pixels) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(embeddings, gradients): the projected image and text embeddings CLIPModel computes (the outputs
+    of visual_projection and text_projection), and the gradients of its own loss with respect to them
+    and to logit_scale."""
+    kept = {}
+
+    def keep(name):
+        def hook(_module, _inputs, output):
+            output.retain_grad()
+            kept[name] = output
+        return hook
+
+    hooks = [model.visual_projection.register_forward_hook(keep("image_embeds")),
+             model.text_projection.register_forward_hook(keep("text_embeds"))]
+    model.zero_grad()
+    try:
+        model(**text, pixel_values=pixels, return_loss=True).loss.backward()
+        gradients = {name: tensor.grad for name, tensor in kept.items()}
+        return ({name: tensor.detach() for name, tensor in kept.items()},
+                {**gradients, "logit_scale": model.logit_scale.grad.clone()})
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.zero_grad()
+
+
 @pytest.mark.item("ex5.4")
 @pytest.mark.hint(N_("keep every step a tensor operation on the inputs (logit_scale.exp(), not "
                      "math.exp(logit_scale.item())), so that backward() reaches all three"))
-def test_clip_loss_gradients_equal_clip_models(ex5, tiny_clip):
-    """loss.backward() through your loss gives CLIPModel's gradients, logit_scale's included."""
+def test_clip_loss_gradients_equal_clip_models(ex5, target, tiny_clip):
+    """Backward through your loss gives CLIPModel's gradients with respect to both embeddings and logit_scale."""
     model, tokenizer = tiny_clip
     text, pixels = clip_batch(model, tokenizer, 4, 11)
-    model.zero_grad()
-    model(**text, pixel_values=pixels, return_loss=True).loss.backward()
-    wanted = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-    model.zero_grad()
-    try:
-        loss = ex5.clip_loss(model.get_image_features(pixel_values=pixels).pooler_output,
-                             model.get_text_features(**text).pooler_output, model.logit_scale)
-        expect_type(loss, torch.Tensor, tr("clip_loss()'s return value"))
-        expect(loss.requires_grad, tr("the loss must be differentiable (keep everything a tensor, no .item())"))
-        loss.backward()
-        got = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-    finally:
-        model.zero_grad()
-    expect("logit_scale" in got and float(got["logit_scale"].abs()) > 0, tr("the gradient must reach logit_scale"),
+    embeds, wanted = clip_model_gradients(model, text, pixels)
+    # The graph stays in the learner process: the loss is differentiated there (an observation).
+    names = ("image_embeds", "text_embeds", "logit_scale")
+    inputs = [embeds["image_embeds"], embeds["text_embeds"], model.logit_scale.detach()]
+    got = target.recipe("gradients", ex5.clip_loss, [tensor.clone().requires_grad_(True) for tensor in inputs], {})
+    expect_type(got["value"], torch.Tensor, tr("clip_loss()'s return value"))
+    expect(got["differentiable"], tr("the loss must be differentiable (keep everything a tensor, no .item())"))
+    gradients = dict(zip(names, got["arguments"]))
+    expect(gradients["logit_scale"] is not None and float(gradients["logit_scale"].abs()) > 0,
+           tr("the gradient must reach logit_scale"),
            hint=tr("use logit_scale.exp() on the tensor, not math.exp(logit_scale.item())"))
-    for name in ("logit_scale", "visual_projection.weight", "text_projection.weight"):
-        expect_close(got[name], wanted[name], tr("gradient of {name}", name=name), atol=1e-5)
+    for name in names:
+        expect(gradients[name] is not None, tr("the gradient must reach {name}", name=name))
+        expect_close(gradients[name], wanted[name], tr("gradient of {name}", name=name), atol=1e-5)
 
 
 # ---------------------------------------------------------------- ex5.5 RoPE
@@ -620,42 +671,58 @@ def peft_lora(base: nn.Linear, r: int, alpha: float, lora_a: torch.Tensor, lora_
     return model.eval()
 
 
-def make_lora(ex5, base, r, alpha):
-    layer = ex5.LoRALinear(base, r, alpha)
-    expect(isinstance(layer, nn.Module), tr("LoRALinear is an nn.Module"), got=prose(type(layer).__name__))
+def described(value: object) -> str:
+    """A value's class for a message; a learner object's as the learner process reports it."""
+    return value.dlgrade_type.rpartition(".")[2] if isinstance(value, Handle) else type(value).__name__
+
+
+def learner_linear(base: nn.Linear) -> Recipe:
+    """A copy of `base` built in the learner process, for learner code to hold."""
+    return Recipe("module", "torch.nn.Linear", base.in_features, base.out_features, bias=base.bias is not None,
+                  state={name: tensor.detach().clone() for name, tensor in base.state_dict().items()})
+
+
+def make_lora(ex5, target, base, r, alpha):
+    """The learner's LoRALinear around a copy of `base`, and its parameters by name (as the learner process
+    reports them: which are registered, and which require grad)."""
+    layer = ex5.LoRALinear(learner_linear(base), r, alpha)
+    expect(isinstance(layer, Handle) and layer.dlgrade_is("torch.nn.modules.module.Module"),
+           tr("LoRALinear is an nn.Module"), got=prose(described(layer)))
+    parameters = target.recipe("named_parameters", layer)
     for name, shape in (("lora_A", (r, base.in_features)), ("lora_B", (base.out_features, r))):
-        parameter = getattr(layer, name, None)
-        expect(isinstance(parameter, nn.Parameter), tr("layer.{name} is an nn.Parameter", name=name),
-               got=prose(type(parameter).__name__))
-        expect(tuple(parameter.shape) == shape, tr("layer.{name}'s shape", name=name), expected=shape,
-               got=tuple(parameter.shape))
+        expect(name in parameters, tr("layer.{name} is an nn.Parameter", name=name),
+               got=prose(described(getattr(layer, name, None))))
+        expect(tuple(parameters[name].shape) == shape, tr("layer.{name}'s shape", name=name), expected=shape,
+               got=tuple(parameters[name].shape))
     scaling = getattr(layer, "scaling", None)
     expect(isinstance(scaling, (int, float)) and math.isclose(scaling, alpha / r),
            tr("layer.scaling with r={r}, alpha={alpha}", r=r, alpha=alpha), expected=alpha / r, got=scaling,
            hint=tr("self.scaling = alpha / r, a true division (alpha // r drops the fraction)"))
-    return layer
+    return layer, parameters
 
 
 @pytest.mark.item("ex5.6")
 @pytest.mark.hint(N_("freeze base's parameters (requires_grad_(False)); lora_A random, lora_B zero, both "
                      "nn.Parameter"))
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
-def test_lora_starts_as_the_base_layer_and_trains_only_a_and_b(ex5, bias):
+def test_lora_starts_as_the_base_layer_and_trains_only_a_and_b(ex5, target, bias):
     torch.manual_seed(0)
     base = nn.Linear(12, 20, bias=bias)
-    original = copy.deepcopy(base)
-    layer = make_lora(ex5, base, 4, 8)
-    expect(bool((layer.lora_B == 0).all()), tr("lora_B starts at zero (LoRA, section 4.1)"),
+    layer, parameters = make_lora(ex5, target, base, 4, 8)
+    expect(bool((parameters["lora_B"] == 0).all()), tr("lora_B starts at zero (LoRA, section 4.1)"),
            hint=tr("B = 0 and A random, so that B A = 0 at the start"))
-    expect(bool((layer.lora_A != 0).any()), tr("lora_A starts random, not zero"),
+    expect(bool((parameters["lora_A"] != 0).any()), tr("lora_A starts random, not zero"),
            hint=tr("nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5)) as peft does"))
     x = torch.randn(3, 7, 12)
-    expect_close(layer(x), original(x), tr("at the start the layer computes what the base layer computes"))
-    trainable = sorted(name for name, p in layer.named_parameters() if p.requires_grad)
+    with torch.no_grad():
+        wanted = base(x)
+    expect_close(layer(x), wanted, tr("at the start the layer computes what the base layer computes"))
+    trainable = sorted(name for name, parameter in parameters.items() if parameter.requires_grad)
     expect(trainable == ["lora_A", "lora_B"], tr("only lora_A and lora_B are trainable (the base is frozen)"),
            expected=["lora_A", "lora_B"], got=trainable)
-    layer(x).square().sum().backward()
-    expect(layer.lora_B.grad is not None and bool(layer.lora_B.grad.abs().sum() > 0),
+    # Backward runs in the learner process, which reports the gradients (an observation).
+    lora_b_gradient = target.recipe("gradients", layer, [x], {}, module=layer)["parameters"].get("lora_B")
+    expect(lora_b_gradient is not None and bool(lora_b_gradient.abs().sum() > 0),
            tr("a backward pass gives lora_B a gradient"))
 
 
@@ -665,29 +732,27 @@ def test_lora_starts_as_the_base_layer_and_trains_only_a_and_b(ex5, bias):
 # alpha 6 and 8 over r 4 and 3: scalings 1.5 and 2.67, which an integer division would cut.
 @pytest.mark.parametrize("r,alpha,bias", [(4, 8, True), (2, 2, True), (8, 32, False), (1, 16, True), (4, 6, True),
                                           (3, 8, False)])
-def test_lora_matches_peft_before_and_after_merge(ex5, r, alpha, bias):
+def test_lora_matches_peft_before_and_after_merge(ex5, target, r, alpha, bias):
     torch.manual_seed(r * 100 + alpha)
     base = nn.Linear(16, 10, bias=bias)
-    layer = make_lora(ex5, copy.deepcopy(base), r, alpha)
+    layer, _parameters = make_lora(ex5, target, base, r, alpha)
     lora_a, lora_b = torch.randn(r, 16), torch.randn(10, r)
-    with torch.no_grad():
-        layer.lora_A.copy_(lora_a)
-        layer.lora_B.copy_(lora_b)
+    layer.load_state_dict({"lora_A": lora_a, "lora_B": lora_b}, strict=False)
     oracle = peft_lora(base, r, alpha, lora_a, lora_b)
     x = torch.randn(5, 16)
     with torch.no_grad():
         wanted = oracle(x)
-        got = layer(x)
+    got = layer(x)
     expect_close(got, wanted, tr("LoRA forward with r={r}, alpha={alpha} vs peft", r=r, alpha=alpha), atol=1e-4)
     merged = layer.merge()
-    expect(isinstance(merged, nn.Linear), tr("merge() returns an nn.Linear"), got=prose(type(merged).__name__))
+    expect(isinstance(merged, Handle) and merged.dlgrade_is("torch.nn.modules.linear.Linear"),
+           tr("merge() returns an nn.Linear"), got=prose(described(merged)))
     peft_merged = oracle.merge_and_unload().proj
-    with torch.no_grad():
-        expect_close(merged.weight, peft_merged.weight,
-                     tr("merged weight with r={r}, alpha={alpha} vs peft's merge_and_unload()", r=r, alpha=alpha),
-                     atol=1e-4)
-        expect_close(merged(x), wanted, tr("the merged layer computes what the LoRA layer computed"), atol=1e-4)
-        expect_close(layer(x), got, tr("merge() leaves the LoRA layer as it was (return a new nn.Linear)"), atol=1e-6)
+    expect_close(merged.weight, peft_merged.weight,
+                 tr("merged weight with r={r}, alpha={alpha} vs peft's merge_and_unload()", r=r, alpha=alpha),
+                 atol=1e-4)
+    expect_close(merged(x), wanted, tr("the merged layer computes what the LoRA layer computed"), atol=1e-4)
+    expect_close(layer(x), got, tr("merge() leaves the LoRA layer as it was (return a new nn.Linear)"), atol=1e-6)
 
 
 # ---------------------------------------------------------------- ex5.7 DPO
@@ -746,21 +811,21 @@ def test_dpo_loss_is_finite_for_large_margins(ex5, margin):
 
 @pytest.mark.item("ex5.7")
 @pytest.mark.hint(N_("detach the reference log-probs; keep the policy's in the graph"))
-def test_dpo_gradient_reaches_the_policy_only(ex5):
+def test_dpo_gradient_reaches_the_policy_only(ex5, target):
     *logps, beta = DPO_CASES["beta-2"]
-    policy_chosen, policy_rejected, ref_chosen, ref_rejected = (as_logps(v, requires_grad=True) for v in logps)
-    loss = ex5.dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=beta)
-    expect_type(loss, torch.Tensor, tr("dpo_loss()'s return value"))
-    expect(loss.requires_grad, tr("the DPO loss must be differentiable with respect to the policy's log-probs"))
-    loss.backward()
-    for name, tensor in (("reference_chosen_logps", ref_chosen), ("reference_rejected_logps", ref_rejected)):
-        expect(tensor.grad is None or not bool(tensor.grad.any()),
-               tr("no gradient may flow into {name}: the reference model is frozen", name=name), got=tensor.grad)
+    # Backward runs in the learner process, which reports the gradients (an observation).
+    got = target.recipe("gradients", ex5.dpo_loss, [as_logps(v, requires_grad=True) for v in logps], {"beta": beta})
+    expect_type(got["value"], torch.Tensor, tr("dpo_loss()'s return value"))
+    expect(got["differentiable"], tr("the DPO loss must be differentiable with respect to the policy's log-probs"))
+    policy_chosen, policy_rejected, ref_chosen, ref_rejected = got["arguments"]
+    for name, gradient in (("reference_chosen_logps", ref_chosen), ("reference_rejected_logps", ref_rejected)):
+        expect(gradient is None or not bool(gradient.any()),
+               tr("no gradient may flow into {name}: the reference model is frozen", name=name), got=gradient)
     # d/dpolicy_chosen of -logsigmoid(z)/B is -beta * sigmoid(-z) / B (and the opposite for rejected)
     z = beta * ((as_logps(logps[0]) - as_logps(logps[2])) - (as_logps(logps[1]) - as_logps(logps[3])))
     slope = beta * torch.sigmoid(-z) / len(z)
-    expect_close(policy_chosen.grad, -slope, tr("gradient of the loss with respect to policy_chosen_logps"))
-    expect_close(policy_rejected.grad, slope, tr("gradient of the loss with respect to policy_rejected_logps"))
+    expect_close(policy_chosen, -slope, tr("gradient of the loss with respect to policy_chosen_logps"))
+    expect_close(policy_rejected, slope, tr("gradient of the loss with respect to policy_rejected_logps"))
 
 
 PAIRS = [("The for statement", " is used to iterate over a sequence."), ("x", " = 1"),
@@ -780,7 +845,7 @@ def model_answer_logprob(model, context_ids: list[int], answer_ids: list[int]) -
 @pytest.mark.item("ex5.7")
 @pytest.mark.hint(N_("sum log_softmax(logits[t - 1])[token t] over the answer tokens only: not the prompt, not the "
                      "padding"))
-def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_qwen2):
+def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_qwen2, learner_qwen2):
     model, tokenizer = tiny_qwen2
     rows = [(tokenizer(p)["input_ids"], tokenizer(a)["input_ids"]) for p, a in PAIRS]
     width = max(len(p) + len(a) for p, a in rows)
@@ -788,8 +853,9 @@ def test_sequence_logprobs_of_a_padded_batch(ex5, tiny_qwen2):
     input_ids = torch.tensor([p + a + [pad] * (width - len(p) - len(a)) for p, a in rows])
     attention_mask = torch.tensor([[1] * (len(p) + len(a)) + [0] * (width - len(p) - len(a)) for p, a in rows])
     prompt_lengths = torch.tensor([len(p) for p, _ in rows])
-    got = ex5.sequence_logprobs(model, input_ids, attention_mask, prompt_lengths)
+    got = ex5.sequence_logprobs(learner_qwen2[0], input_ids, attention_mask, prompt_lengths)
     expect_type(got, torch.Tensor, tr("sequence_logprobs()'s return value"))
+    # The graph stays in the learner process; its requires_grad flag crosses (an observation).
     expect(got.requires_grad, tr("sequence_logprobs() must keep the graph: the policy is trained through it"),
            hint=tr("do not wrap the forward pass in torch.no_grad()"))
     wanted = torch.tensor([model_answer_logprob(model, p, a) for p, a in rows], dtype=torch.float64)
@@ -852,16 +918,16 @@ def oracle_scores(model, tokenizer, prompt: str, options: list[str], normalizati
                                                           ("unconditional", "Answer:")],
                          ids=["sum-by-default", "per_token", "unconditional", "unconditional-Answer"])
 @pytest.mark.parametrize("case", range(len(CHOICES)))
-def test_option_logprobs_match_the_models_loss(ex5, tiny_qwen2, case, normalization, answer_context):
+def test_option_logprobs_match_the_models_loss(ex5, tiny_qwen2, learner_qwen2, case, normalization, answer_context):
     model, tokenizer = tiny_qwen2
     prompt, options = CHOICES[case]
     wanted = oracle_scores(model, tokenizer, prompt, options, normalization, answer_context or "A:")
     if normalization == "sum":  # the docstring's default
-        got = ex5.option_logprobs(model, tokenizer, prompt, options)
+        got = ex5.option_logprobs(*learner_qwen2, prompt, options)
     elif answer_context is None:
-        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization)
+        got = ex5.option_logprobs(*learner_qwen2, prompt, options, normalization=normalization)
     else:
-        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization,
+        got = ex5.option_logprobs(*learner_qwen2, prompt, options, normalization=normalization,
                                   answer_context=answer_context)
     expect_type(got, torch.Tensor, tr("option_logprobs()'s return value"))
     expect(got.dtype == torch.float32, tr("option_logprobs() returns float32"), expected=torch.float32, got=got.dtype)
@@ -875,11 +941,10 @@ def test_option_logprobs_match_the_models_loss(ex5, tiny_qwen2, case, normalizat
 @pytest.mark.item("ex5.8")
 @pytest.mark.hint(N_("raise ValueError for a normalization other than \"sum\", \"per_token\" and \"unconditional\""))
 @pytest.mark.parametrize("normalization", ["mean", "per-token"])
-def test_option_logprobs_refuses_unknown_normalizations(ex5, tiny_qwen2, normalization):
-    model, tokenizer = tiny_qwen2
+def test_option_logprobs_refuses_unknown_normalizations(ex5, learner_qwen2, normalization):
     prompt, options = CHOICES[0]
     try:
-        got = ex5.option_logprobs(model, tokenizer, prompt, options, normalization=normalization)
+        got = ex5.option_logprobs(*learner_qwen2, prompt, options, normalization=normalization)
     except ValueError:
         return
     fail(tr("option_logprobs(normalization={normalization!r}) should raise ValueError", normalization=normalization),
@@ -900,16 +965,16 @@ TIED = ("The import system", [" is", " is", " x"])
 @pytest.mark.parametrize("normalization", [None, "sum", "per_token", "unconditional"],
                          ids=["per_token-by-default", "sum", "per_token", "unconditional"])
 @pytest.mark.parametrize("case", ["disagreeing", "tied"])
-def test_choose_option_follows_the_normalization(ex5, tiny_qwen2, case, normalization):
+def test_choose_option_follows_the_normalization(ex5, tiny_qwen2, learner_qwen2, case, normalization):
     model, tokenizer = tiny_qwen2
     prompt, options = DISAGREEING if case == "disagreeing" else TIED
     scores = oracle_scores(model, tokenizer, prompt, options, normalization or "per_token")
     if normalization is None:
-        choice = ex5.choose_option(model, tokenizer, prompt, options)
+        choice = ex5.choose_option(*learner_qwen2, prompt, options)
     else:
-        choice = ex5.choose_option(model, tokenizer, prompt, options, normalization=normalization)
+        choice = ex5.choose_option(*learner_qwen2, prompt, options, normalization=normalization)
     expect(type(choice) is int, tr("choose_option() returns a Python int"), expected=prose("int"),
-           got=prose(type(choice).__name__), hint=tr("int(scores.argmax()), not the tensor itself"))
+           got=prose(described(choice)), hint=tr("int(scores.argmax()), not the tensor itself"))
     shown = ", ".join(f"{score:.3f}" for score in scores.tolist())
     hint = None
     if case == "tied":
@@ -922,58 +987,99 @@ def test_choose_option_follows_the_normalization(ex5, tiny_qwen2, case, normaliz
 # ---------------------------------------------------------------- ex5.9 ReAct
 
 REACT = json.loads((FIXTURES_DIR / "ex5" / "react_scenarios.json").read_text(encoding="utf-8"))
+CASSETTES = FIXTURES_DIR / "cassettes" / "ex5"
 FAKE_KEY = "sk-dlgrade-replay-not-a-real-key"
+# What learner code that reaches past the replay server meets in the learner process.
+REFUSAL = N_("the checks run offline, and your code tried to reach {host}: send every request through the "
+             "client you are given")
 
 
-@pytest.fixture(scope="module")
-def vcr_config():
-    return {"match_on": ("method", "scheme", "host", "path", "openai_body"),
-            "filter_headers": list(replay.SECRET_HEADERS),
-            "decode_compressed_response": True}
-
-
-@pytest.fixture(scope="module")
-def vcr_cassette_dir():
-    return str(FIXTURES_DIR / "cassettes" / "ex5")
-
-
-@pytest.fixture
-def default_cassette_name(request) -> str:
-    return f"react_{request.node.callspec.params['scenario']}.yaml"
-
-
-class Tools:
-    """The two tools of the loop, recording every call: a reference calculator and the lookup table."""
+class ToolServer:
+    """The loop's two tools, run in this process and served on loopback: learner code gets functions
+    that send each call here (recipe `remote_tools`), so the calls recorded are those the loop made."""
 
     def __init__(self):
         self.calls: list[tuple[str, str]] = []
+        self.base_url = ""
 
-    def calculator(self, expression: str) -> str:
-        self.calls.append(("calculator", expression))
-        return str(eval(compile(ast.parse(expression.strip(), mode="eval"), "<calc>", "eval"), {"__builtins__": {}}))
+    def run(self, name: str, argument: str) -> str:
+        self.calls.append((name, argument))
+        if name == "calculator":
+            return str(eval(compile(ast.parse(argument.strip(), mode="eval"), "<calc>", "eval"),
+                            {"__builtins__": {}}))
+        return REACT["lookup_table"].get(argument.strip(), "not found")
 
-    def lookup(self, name: str) -> str:
-        self.calls.append(("lookup", name))
-        return REACT["lookup_table"].get(name.strip(), "not found")
+    @contextmanager
+    def running(self) -> Iterator[ToolServer]:
+        tools = self
 
-    def as_dict(self) -> dict:
-        return {"calculator": self.calculator, "lookup": self.lookup}
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                argument = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+                try:
+                    status, answer = 200, tools.run(self.path.strip("/"), argument)
+                except Exception as exc:  # noqa: BLE001 - the tool's failure goes back to the loop
+                    status, answer = 500, f"{type(exc).__name__}: {exc}"
+                body = answer.encode()
+                self.send_response(status)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        # shutdown() waits for the serving loop's next look at its flag: every 50 ms instead of 500.
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name="dlgrade-react-tools", daemon=True)
+        thread.start()
+        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
 
 
-def run_react(ex5, scenario: dict, tools: Tools):
-    """(answer, error): the loop's answer, or the ReActError it raised; any other error fails the check."""
-    client = openai.OpenAI(api_key=FAKE_KEY, max_retries=0)
-    try:
-        return ex5.react(client, scenario["question"], tools.as_dict(), max_steps=scenario["max_steps"]), None
-    except ex5.ReActError as exc:
-        return None, exc
-    except (NotImplementedError, AssertionError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - learner code may raise anything
-        why = replay.explain(exc)
-        if why:
-            fail(tr("a request the recorded conversation does not contain: {why}", why=why))
-        fail(tr("react() raised {error}", error=f"{type(exc).__name__}: {exc}"))
+class React:
+    """A check's replay server (the model's recorded replies) and tool server, and the loop run against them."""
+
+    def __init__(self, model: ReplayServer, tools: ToolServer):
+        self.model, self.tools = model, tools
+
+    def run(self, ex5, scenario: dict):
+        """(answer, error): the loop's answer, or the ReActError it raised; a request the recording does not
+        hold, or any other error, fails the check."""
+        client = Recipe("openai_client", api_key=FAKE_KEY, base_url=self.model.base_url(), max_retries=0)
+        tools = Recipe("remote_tools", self.tools.base_url, ["calculator", "lookup"])
+        try:
+            answer, error = ex5.react(client, scenario["question"], tools, max_steps=scenario["max_steps"]), None
+        except ex5.ReActError as exc:
+            answer, error = None, exc
+        except (NotImplementedError, AssertionError, LearnerProcessError):
+            raise  # not started, a check's own failure or the refused network, or the learner's process ended
+        except Exception as exc:  # noqa: BLE001 - learner code may raise anything
+            self.expect_recorded()
+            fail(tr("react() raised {error}", error=f"{type(exc).__name__}: {exc}"))
+        self.expect_recorded()
+        return answer, error
+
+    def expect_recorded(self) -> None:
+        """Every request the server received had a recorded answer (whatever learner code did with the error)."""
+        if self.model.unmatched:
+            fail(tr("a request the recorded conversation does not contain: {why}", why=self.model.unmatched[0].why_not))
+
+
+@pytest.fixture
+def react(request: pytest.FixtureRequest, ex5: LearnerModule, target: Target) -> Iterator[React]:
+    model = ReplayServer(CASSETTES / f"react_{request.node.callspec.params['scenario']}.yaml")
+    ex5.load()
+    target.recipe("offline", tr(REFUSAL))
+    with model.running(), ToolServer().running() as tools:
+        yield React(model, tools)
 
 
 def expected_calls(plan: dict) -> list[tuple[str, str]]:
@@ -983,37 +1089,31 @@ def expected_calls(plan: dict) -> list[tuple[str, str]]:
 @pytest.mark.item("ex5.9", weight=2)
 @pytest.mark.hint(N_("one request per step; a Final Answer line ends the loop before any action of the same reply "
                      "runs; otherwise run the LAST Action line's tool and send its Observation"))
-@pytest.mark.block_network
-@pytest.mark.vcr
 @pytest.mark.parametrize("scenario", ["two_tools", "hours_in_a_leap_year", "answer_at_once", "action_and_final_answer",
                                       "two_actions"])
-def test_react_stops_at_the_final_answer(ex5, vcr, scenario):
+def test_react_stops_at_the_final_answer(ex5, react, scenario):
     plan = REACT["scenarios"][scenario]
-    tools = Tools()
-    answer, error = run_react(ex5, plan, tools)
+    answer, error = react.run(ex5, plan)
     expect(error is None, tr("react() raised ReActError on a well-formed conversation"), got=str(error))
     expect_equal(answer, plan["answer"], tr("the final answer of {scenario!r}", scenario=scenario),
                  hint=tr("return the text after \"Final Answer:\", stripped"))
-    expect_equal(vcr.play_count, len(plan["replies"]), tr("requests sent to the model"))
-    expect_equal(tools.calls, expected_calls(plan),
+    expect_equal(len(react.model.received), len(plan["replies"]), tr("requests sent to the model"))
+    expect_equal(react.tools.calls, expected_calls(plan),
                  tr("the tools run for {scenario!r} (name, argument between the brackets)", scenario=scenario))
 
 
 @pytest.mark.item("ex5.9")
 @pytest.mark.hint(N_("only \"Action: name[argument]\" with a known tool name is run; anything else raises "
                      "ReActError at once; no final answer after max_steps requests raises it too"))
-@pytest.mark.block_network
-@pytest.mark.vcr
 @pytest.mark.parametrize("scenario", ["unknown_tool", "action_without_brackets", "never_final"])
-def test_react_refuses_malformed_actions_and_endless_loops(ex5, vcr, scenario):
+def test_react_refuses_malformed_actions_and_endless_loops(ex5, react, scenario):
     plan = REACT["scenarios"][scenario]
-    tools = Tools()
-    answer, error = run_react(ex5, plan, tools)
+    answer, error = react.run(ex5, plan)
     expect(error is not None, tr("react() must raise ReActError for the conversation {scenario!r}", scenario=scenario),
            got=answer)
-    expect_equal(vcr.play_count, len(plan["replies"]), tr("requests sent to the model before giving up"))
-    expect_equal(tools.calls, expected_calls(plan), tr("the tools run for {scenario!r} (name, argument between the "
-                                                       "brackets)", scenario=scenario))
+    expect_equal(len(react.model.received), len(plan["replies"]), tr("requests sent to the model before giving up"))
+    expect_equal(react.tools.calls, expected_calls(plan),
+                 tr("the tools run for {scenario!r} (name, argument between the brackets)", scenario=scenario))
 
 
 ARITHMETIC = st.recursive(

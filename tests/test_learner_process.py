@@ -114,6 +114,8 @@ EXERCISES = {
               ["results_file_then_exit"]),
     "ex2": ("ex2_llm.py", "checks/test_ex2.py", ["-k", "download or load_model"], ["plugin_recorder"]),
     "ex4": ("ex4_clip.py", "checks/test_ex4.py", ["-k", "download or plot_attention"], ["results_file_then_exit"]),
+    "ex5": ("ex5_papers.py", "checks/test_ex5.py", ["-k", "mask_meaning or lora_starts or dpo_gradient or two_tools"],
+            ["plugin_recorder"]),
 }
 CASES = [(exercise, forgery) for exercise, (*_, forgeries) in EXERCISES.items() for forgery in forgeries]
 
