@@ -36,7 +36,7 @@ HIDDEN_CHECK = '''import pytest
 
 @pytest.mark.item("ex3.3")
 def test_box_of_a_tiny_image(target):
-    ex3 = target.module("ex3_openai.py")
+    ex3 = target.learner_module("ex3_openai.py")
     assert ex3.parse_box('{"found": true, "box_2d": [0, 0, 1000, 1000]}', 8, 6) == (0, 0, 8, 6)
 '''
 

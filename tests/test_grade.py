@@ -452,7 +452,7 @@ def test_hidden_checks_are_graded_as_hidden_and_say_nothing_else_to_learners(gra
     hidden.mkdir()
     (hidden / "test_hidden_secret_name.py").write_text(
         "import pytest\n\n\n@pytest.mark.item('ex3.3')\ndef test_box_of_a_tiny_image(target):\n"
-        "    ex3 = target.module('ex3_openai.py')\n"
+        "    ex3 = target.learner_module('ex3_openai.py')\n"
         "    assert ex3.parse_box('{\"found\": true, \"box_2d\": [0, 0, 1000, 1000]}', 8, 6) == (0, 0, 8, 6)\n")
     path = HOSTILE / "hidden_exit_code.py"
     write_submission(tmp_path / "hidden_exit_code", hostile_source(path, hostile_fragment(path), {}))

@@ -22,16 +22,16 @@ import pytest
 
 @pytest.mark.item("ex3.1")
 def test_answer(target):
-    assert target.module("ex3_openai.py").answer() == 42, "answer() should return 42"
+    assert target.learner_module("ex3_openai.py").answer() == 42, "answer() should return 42"
 
 @pytest.mark.item("ex3.1")
 def test_answer_again(target):
-    assert target.module("ex3_openai.py").answer() == 42, "answer() should still return 42"
+    assert target.learner_module("ex3_openai.py").answer() == 42, "answer() should still return 42"
 
 @pytest.mark.item("ex3.2")
 @pytest.mark.hint("answer() is defined in ex3_openai.py: return the number")
 def test_answer_with_its_own_hint(target):
-    assert target.module("ex3_openai.py").answer() == 42, "answer() should be 42 here too"
+    assert target.learner_module("ex3_openai.py").answer() == 42, "answer() should be 42 here too"
 '''
 
 
@@ -159,7 +159,7 @@ def test_verbose_shows_the_full_traceback(grade):
 
 def test_a_check_past_its_time_limit_fails_and_says_so(grade):
     checks = ('import pytest\n\n@pytest.mark.item("ex3.1")\n@pytest.mark.time_limit(0.5)\n'
-              'def test_answer(target):\n    target.module("ex3_openai.py").answer()\n')
+              'def test_answer(target):\n    target.learner_module("ex3_openai.py").answer()\n')
     result, tests = grade("def answer():\n    while True:\n        pass\n", checks=checks)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert tests["test_answer"]["output"] == (

@@ -22,16 +22,20 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib
+import importlib.abc
 import os
 import signal
 import socket
 import sys
 import threading
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from dlgrade.boundary import codec, recipes, wire
 from dlgrade.boundary.loader import LoadError, load_module
+from dlgrade.core.i18n import tr
+from dlgrade.core.project import Project, ProjectNotFound
 from dlgrade.core.tracebacks import innermost_frame
 
 MAX_TEXT = 20_000
@@ -134,6 +138,35 @@ def serve(sock: socket.socket, root: Path, preloading: threading.Thread | None =
         wire.send(sock, reply, out)
 
 
+class SolutionsBlocker(importlib.abc.MetaPathFinder):
+    """Refuse `import solutions` while grading anything but the reference."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname == "solutions" or fullname.startswith("solutions."):
+            raise ImportError(tr("importing the reference solutions is not allowed while grading; write your own code"))
+        return None
+
+
+def _grades_the_reference(root: Path) -> bool:
+    try:
+        return root == Project.locate().solutions.resolve()
+    except ProjectNotFound:
+        return False
+
+
+def answer_where_on_signal(sock: socket.socket, root: Path) -> None:
+    """On wire.WHERE_SIGNAL, send where the learner's code is running (the checks' process asks once
+    a call has run past its time limit, so that the learner reads which line never finished)."""
+    def where(signum: int, frame: FrameType | None) -> None:
+        while frame is not None and not Path(frame.f_code.co_filename).resolve().is_relative_to(root):
+            frame = frame.f_back
+        spot = [frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name] if frame is not None else None
+        with contextlib.suppress(OSError):
+            wire.send(sock, {"where": spot})
+
+    signal.signal(wire.WHERE_SIGNAL, where)
+
+
 def _preload(names: list[str]) -> None:
     for name in names:
         with contextlib.suppress(Exception):  # the learner's own import will raise it, with its text
@@ -142,6 +175,8 @@ def _preload(names: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     fd, root = int(argv[0]), Path(argv[1]).resolve()
+    if not _grades_the_reference(root):
+        sys.meta_path.insert(0, SolutionsBlocker())
     preloading = None
     if argv[2:3] == ["--preload"]:
         preloading = threading.Thread(target=_preload, args=(argv[3].split(","),), daemon=True)
@@ -151,6 +186,7 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=fd)
     os.set_inheritable(fd, False)  # the learner's own subprocesses do not get the channel
     sys.stdin = open(os.devnull)  # input() in learner code gets EOFError instead of waiting forever
+    answer_where_on_signal(sock, root)
     serve(sock, root, preloading)
     return 0
 

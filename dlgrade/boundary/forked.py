@@ -96,8 +96,8 @@ def _read_line(sock: socket.socket, timeout: float | None, pending: bytes) -> tu
     return (message if isinstance(message, dict) else {}), rest
 
 
-def fork_learner(channel: socket.socket, root: Path) -> ForkedProcess | None:
-    """A learner process on `channel` from the launcher `DLGRADE_LEARNER_LAUNCHER` names; None where
+def fork_learner(channel: socket.socket, root: Path, environment: dict[str, str]) -> ForkedProcess | None:
+    """A learner process on `channel`, in `environment`, from the launcher `DLGRADE_LEARNER_LAUNCHER` names; None where
     there is none, it refuses, or it does not answer (the caller then starts a fresh process)."""
     path = os.environ.get(LAUNCHER_ENV)
     if not path:
@@ -107,7 +107,7 @@ def fork_learner(channel: socket.socket, root: Path) -> ForkedProcess | None:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(CONNECT_TIMEOUT_S)
             conn.connect(path)
-            request = {"root": str(root), "cwd": os.getcwd(), "env": dict(os.environ), "watch": os.getpid()}
+            request = {"root": str(root), "cwd": os.getcwd(), "env": environment, "watch": os.getpid()}
             socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [channel.fileno(), 1, 2, theirs.fileno()])
             theirs.close()
             answer = _read_line(conn, CONNECT_TIMEOUT_S, b"")

@@ -32,7 +32,7 @@ from typing import Any
 from dlgrade.boundary import codec, wire
 from dlgrade.boundary.forked import ForkedProcess, fork_learner
 from dlgrade.boundary.loader import LoadError
-from dlgrade.core.i18n import tr
+from dlgrade.core.i18n import get_lang, tr
 
 # Libraries whose exception classes a learner's code may let through on purpose (the checks then
 # expect the library's own class): rebuilt as that class, without running its constructor. The
@@ -40,6 +40,7 @@ from dlgrade.core.i18n import tr
 LIBRARY_EXCEPTIONS = ("openai.", "httpx", "torch.", "transformers.", "huggingface_hub.", "safetensors", "PIL.",
                       "dlgrade.boundary.")
 STOP_GRACE_S = 2.0
+WHERE_TIMEOUT_S = 1.0
 
 
 class LearnerProcessError(RuntimeError):
@@ -52,6 +53,12 @@ class LearnerProcessRestarted(LearnerProcessError):
 
 class NotData(TypeError):
     """A learner object was asked to decide a comparison, a truth value or a length."""
+
+
+def learner_environment() -> dict[str, str]:
+    """The learner process's environment: this process's, with the language its messages are in (a
+    one-off --lang lives only in this process)."""
+    return {**os.environ, "DLGRADE_LANG": get_lang()}
 
 
 def _no_ptrace() -> None:
@@ -78,12 +85,12 @@ class LearnerProcess:
         """Start the learner process; `preload`: libraries it imports in the background meanwhile."""
         _no_ptrace()
         ours, theirs = socket.socketpair()
-        self._proc = fork_learner(theirs, self.root)
+        self._proc = fork_learner(theirs, self.root, learner_environment())
         if self._proc is None:
             command = [sys.executable, "-m", "dlgrade.boundary.child", str(theirs.fileno()), str(self.root),
                        *(["--preload", ",".join(preload)] if preload else [])]
             self._proc = subprocess.Popen(command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                          start_new_session=True, cwd=os.getcwd())
+                                          start_new_session=True, cwd=os.getcwd(), env=learner_environment())
         theirs.close()
         self._sock = ours
         self.generation += 1
@@ -124,8 +131,12 @@ class LearnerProcess:
                 code = None
             self.stop()
             raise LearnerProcessError(_ended(code, exc)) from None
-        except BaseException:
-            self.stop()  # interrupted mid-call (the time limit): its state is unknown, start afresh
+        except BaseException as exc:
+            # Interrupted mid-call (the time limit): say where learner code was, then start afresh,
+            # since its state is unknown.
+            if getattr(exc, "dlgrade_where", None) is None:
+                exc.dlgrade_where = self._where_now()  # type: ignore[attr-defined]
+            self.stop()
             raise
         if not isinstance(reply, dict) or ("ok" in reply) == ("error" in reply):
             self.stop()
@@ -138,6 +149,23 @@ class LearnerProcess:
             self.stop()
             raise LearnerProcessError(tr("the process running your code sent a value that does not decode: {error}",
                                          error=exc)) from None
+
+    def _where_now(self) -> traceback.FrameSummary | None:
+        """Where the learner process's code is running now (wire.WHERE_SIGNAL), or None when it does not
+        say within WHERE_TIMEOUT_S (its own handler, a call in C that holds on)."""
+        assert self._proc is not None and self._sock is not None
+        try:
+            os.kill(self._proc.pid, wire.WHERE_SIGNAL)
+            self._sock.settimeout(WHERE_TIMEOUT_S)
+            reply: dict[str, Any] = {}
+            while "where" not in reply:  # an answer already on its way comes first
+                reply, _ = wire.receive(self._sock)
+        except (OSError, wire.WireError):
+            return None
+        spot = reply["where"]
+        if not (isinstance(spot, list) and len(spot) == 3 and type(spot[1]) is int):
+            return None
+        return traceback.FrameSummary(str(spot[0]), spot[1], str(spot[2]), lookup_line=False)
 
     def module(self, filename: str) -> LearnerModule:
         return LearnerModule(self, filename)

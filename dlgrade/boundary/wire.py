@@ -7,6 +7,7 @@ process that writes garbage or a huge length gets a WireError, never an allocati
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import struct
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 LENGTH = struct.Struct(">Q")
 MAX_HEADER_BYTES = 64 * 2**20
 MAX_BLOB_BYTES = 4 * 2**30
+# Sent to a learner process whose call ran past its time limit: it answers {"where": [file, line,
+# function]}, the innermost frame of the learner's code it is running (child.py), before it is killed.
+WHERE_SIGNAL = signal.SIGUSR1
 
 
 class WireError(Exception):

@@ -1,22 +1,21 @@
 """Find and load the code being graded (the "target") by file path.
 
 Checks never import `exercises.` or `solutions.` by name: they ask the `target`
-fixture for a module or script by file name, so any folder with the same file
-names (a learner's submission) can be graded without installing it.
+fixture for a module (imported in the learner process, dlgrade/boundary) or a script
+by file name, so any folder with the same file names (a learner's submission) can be
+graded without installing it.
 """
 from __future__ import annotations
 
 import atexit
-import importlib.abc
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
-from dlgrade.boundary.loader import SLOW_IMPORTS, LoadError, graded_file, load_module, notebook_script, slow_imports
+from dlgrade.boundary.loader import SLOW_IMPORTS, LoadError, graded_file, notebook_script, slow_imports
 from dlgrade.boundary.proxy import LearnerModule, LearnerProcess
 from dlgrade.core.i18n import tr
 from dlgrade.core.project import Project
@@ -50,7 +49,6 @@ class Target:
     """A folder of exercise files, loaded on demand and cached per session."""
 
     root: Path
-    _modules: dict[str, ModuleType] = field(default_factory=dict)
     _learner: LearnerProcess | None = None
     _scripts: Path | None = None
 
@@ -78,15 +76,6 @@ class Target:
         script = self._scripts / filename
         script.write_text(notebook_script(path), encoding="utf-8")
         return script
-
-    def module(self, filename: str) -> ModuleType:
-        """Import `filename` from the target folder, in this process, under a private module name."""
-        if filename not in self._modules:
-            try:
-                self._modules[filename] = load_module(self.root, filename)
-            except LoadError as exc:
-                raise self.load_failure(filename, exc) from None
-        return self._modules[filename]
 
     def _process(self) -> LearnerProcess:
         if self._learner is None:
@@ -137,12 +126,3 @@ class Target:
                                + (f" ({exc.where})" if exc.where else ""))
         return TargetError(tr("importing {path} failed: {error}", path=where, error=exc.detail)
                            + (f" ({exc.where})" if exc.where else ""))
-
-
-class SolutionsBlocker(importlib.abc.MetaPathFinder):
-    """Refuse `import solutions` while grading anything but the reference."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname == "solutions" or fullname.startswith("solutions."):
-            raise ImportError(tr("importing the reference solutions is not allowed while grading; write your own code"))
-        return None

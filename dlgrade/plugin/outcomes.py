@@ -122,8 +122,14 @@ def pytest_runtest_makereport(item: pytest.Item,
     _shorten_sections(report)
 
     check_hint = None  # a CheckFailure's hint for its own mistake, shown instead of the item's
-    if report.skipped and call.excinfo is not None and (innermost_frame(call.excinfo.tb, state.target.root)
-                                                        or remote_where(call.excinfo.value)):
+    # pytest.skip() in learner code: a skip raised here through a learner frame, or pytest's Skipped
+    # come back from the learner process (proxy.py rebuilds it under its name, which pytest gives as
+    # builtins.Skipped).
+    learner_skip = call.excinfo is not None and (
+        getattr(call.excinfo.type, "dlgrade_learner_class", None) in ("builtins.Skipped", "_pytest.outcomes.Skipped")
+        or report.skipped and bool(innermost_frame(call.excinfo.tb, state.target.root)
+                                   or remote_where(call.excinfo.value)))
+    if learner_skip:
         report.outcome = "failed"  # a skip raised by the learner's code must not hide a check
         status, message = FAILED, tr("your code called pytest.skip(); checks decide what is skipped")
     elif report.failed and call.excinfo is not None:

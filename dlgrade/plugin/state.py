@@ -4,14 +4,13 @@ PYTEST_DONT_REWRITE (see dlgrade/plugin/__init__.py).
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dlgrade.checkkit.targets import SolutionsBlocker, Target, resolve
+from dlgrade.checkkit.targets import Target, resolve
 from dlgrade.core import curriculum as curriculum_mod
 from dlgrade.core import i18n
 from dlgrade.core.jsonio import write_json_atomic
@@ -91,8 +90,6 @@ def pytest_configure(config: pytest.Config) -> None:
     for section in state.curriculum.sections:
         config.addinivalue_line("markers", f"{section.id}: checks of {section.title('en')}")
     config.stash[STATE_KEY] = state
-    if not state.target.is_reference and not any(isinstance(f, SolutionsBlocker) for f in sys.meta_path):
-        sys.meta_path.insert(0, SolutionsBlocker())
     files = exercise_files_checked(list(config.args), config.invocation_params.dir, state.curriculum,
                                    Project.locate().root)
     if files and not config.option.collectonly:
