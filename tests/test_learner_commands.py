@@ -18,7 +18,7 @@ from gradelib import CHECKLIST
 
 from dlgrade.core import curriculum, i18n, stubs
 from dlgrade.core.project import Project
-from dlgrade.learner import checklist, reset, watch
+from dlgrade.learner import checklist, hint, reset, watch
 
 pytestmark = pytest.mark.slow
 CHECKS_DIR = Project.locate().checks
@@ -68,17 +68,31 @@ def test_reset_an_item_keeps_the_rest_of_the_file(tmp_path):
     stubs.write_stubs(SOLUTIONS_DIR, exercises, tmp_path / "backups")
     solved = (SOLUTIONS_DIR / "ex3_openai.py").read_text()
     (exercises / "ex3_openai.py").write_text(solved)  # a learner who solved everything
-    path, backup = reset.reset("ex3.2", exercises)
-    text = path.read_text()
-    assert backup.read_text() == solved
+    [done] = reset.reset_files("ex3.2", exercises)
+    text = done.graded.read_text()
+    assert done.backups[0].read_text() == solved
     names = {"image_data_url", "ask_about_image", "respond_about_image"}
     stub_spans, spans = reset._spans(stubs.generate_stub(solved)), reset._spans(text)
     for name in spans:
         body = "\n".join(text.splitlines()[spans[name][0] - 1: spans[name][1]])
         assert ("NotImplementedError" in body) == (name in names), name
     assert set(spans) == set(stub_spans)
-    reset.reset("ex3", exercises)
+    reset.reset_files("ex3", exercises)
     assert (exercises / "ex3_openai.py").read_text() == (EXERCISES_DIR / "ex3_openai.py").read_text()
+
+
+def test_each_item_names_files_that_define_its_functions():
+    """What `reset ITEM` and `hint ITEM` rely on: every file an item is in defines some of its functions in the
+    stub, and between them all of them."""
+    cur = curriculum.load()
+    for item in cur.items:
+        if not item.graded:
+            continue
+        defined = [set(reset._spans((EXERCISES_DIR / name).read_text())) for name in cur.files_of(item)]
+        assert defined and all(names & set(item.functions) for names in defined), item.id
+        assert set(item.functions) <= set().union(*defined), item.id
+    opened = next(line for line in hint.describe(cur, cur.item("ex1.5"), "en") if "exercises/" in line)
+    assert "exercises/ex1_ddp.py" in opened and "exercises/ex1_fsdp.py" in opened and "ex1_pytorch" not in opened
 
 
 def test_checklist_update_ticks_passed_items_and_keeps_the_learners_ticks(tmp_path):

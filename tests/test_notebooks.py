@@ -480,3 +480,40 @@ def test_reset_of_a_py_leaves_a_notebook_of_ones_own_alone(tmp_path, monkeypatch
     assert status == 0 and "exercises/ex3_openai.py, the file that is graded" in out and "paired" not in out, out
     assert stubbed(py.read_text()) == ITEM_FUNCTIONS["ex3.2"] and scratch.read_bytes() == before
     assert [p.name for p in backups_of(exercises, "ex3_openai.*")] == ["ex3_openai.py"]
+
+
+DISTRIBUTED_SCRIPTS = ("ex1_distributed_common.py", "ex1_dataparallel.py", "ex1_ddp.py", "ex1_fsdp.py")
+
+
+@pytest.mark.parametrize("worked_in", ["ex1_pytorch.py", "ex1_pytorch.ipynb"])
+def test_reset_of_an_item_with_files_of_its_own_leaves_the_exercise_file_alone(worked_in, tmp_path, monkeypatch,
+                                                                                capsys):
+    """ex1.5 is written in the distributed scripts: its reset puts their stubs back and leaves the exercise's
+    file as it was, though that file has a `train` and a `main` of its own; the exercise's reset does the
+    opposite, and says how to reset ex1.5."""
+    exercises = reset_project(tmp_path, monkeypatch)
+    for name in DISTRIBUTED_SCRIPTS:
+        (exercises / name).write_text((SOLUTIONS_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    if worked_in.endswith(".ipynb"):
+        nbformat.write(filled_notebook("ex1"), exercises / worked_in)
+    else:
+        (exercises / worked_in).write_text((SOLUTIONS_DIR / worked_in).read_text(encoding="utf-8"), encoding="utf-8")
+    before = (exercises / worked_in).read_bytes()
+
+    status, out = reset_command(capsys, "ex1.5", "--lang", "en")
+    assert status == 0 and "ex1_pytorch" not in out, out
+    for name in DISTRIBUTED_SCRIPTS:
+        assert f"exercises/{name}, the file that is graded" in out
+        assert stubbed((exercises / name).read_text()) == stubbed((REPO_ROOT / "exercises" / name).read_text()), name
+        assert [p.read_text() for p in backups_of(exercises, name)] == [(SOLUTIONS_DIR / name).read_text()]
+    assert (exercises / worked_in).read_bytes() == before and not backups_of(exercises, "ex1_pytorch.*")
+
+    scripts = {name: (exercises / name).read_bytes() for name in DISTRIBUTED_SCRIPTS}
+    status, out = reset_command(capsys, "ex1", "--lang", "zh")
+    assert status == 0 and f"exercises/{worked_in}" in out and "dlgrade reset ex1.5" in out, out
+    assert "exercises/ex1_ddp.py" in out and "保持不变" in out
+    stub = (REPO_ROOT / "exercises" / "ex1_pytorch.py").read_text(encoding="utf-8")
+    reset_code = module_code(nbformat.read(exercises / worked_in, as_version=4)) if worked_in.endswith(".ipynb") \
+        else (exercises / worked_in).read_text(encoding="utf-8")
+    assert stubbed(reset_code) == stubbed(stub)
+    assert {name: (exercises / name).read_bytes() for name in DISTRIBUTED_SCRIPTS} == scripts

@@ -40,6 +40,8 @@ class Item:
     points: float = 0.0
     planned: bool = False
     functions: tuple[str, ...] = field(default_factory=tuple)
+    # The exercise files its functions are in, when not the section's (Curriculum.files_of).
+    files: tuple[str, ...] = field(default_factory=tuple)
     check: str | None = None
     # A self-assessed paper's code item: "ex5.N", where the paper is put into code.
     practice: str | None = None
@@ -67,6 +69,13 @@ class Curriculum:
 
     def items_of(self, section_id: str) -> list[Item]:
         return [i for i in self.items if i.section == section_id]
+
+    def files_of(self, item: Item) -> tuple[str, ...]:
+        """The exercise files that hold `item`'s functions: its own `files`, else its section's file."""
+        if item.files:
+            return item.files
+        file = self.section(item.section).file
+        return () if file is None else (file,)
 
 
 def _text(raw: dict[str, str]) -> Text:
@@ -106,6 +115,7 @@ def parse(data: dict[str, Any]) -> Curriculum:
                 points=float(raw.get("points", 0)),
                 planned=raw.get("status") == "planned",
                 functions=tuple(raw.get("functions", ())),
+                files=tuple(raw.get("files", ())),
                 check=raw.get("check"),
                 practice=raw.get("practice"),
             )

@@ -17,7 +17,6 @@ from dlgrade.core.results import CheckResult, item_status
 def describe(curriculum: Curriculum, item: Item, lang: str, results: list[CheckResult] | None = None,
              *, elsewhere: bool = False) -> list[str]:
     """An item's title, status, hint, file and rerun command (`elsewhere`: for a machine we cannot see)."""
-    section = curriculum.section(item.section)
     status = f" [{msg(item_status(item, results), lang)}]" if results is not None and item.kind == "code" else ""
     lines = [f"{item.id} {item.title(lang)}{status}"]
     if item.hint:
@@ -25,9 +24,10 @@ def describe(curriculum: Curriculum, item: Item, lang: str, results: list[CheckR
     if item.kind == "self":
         lines.append(f"  {msg('self_tick', lang)}")
         return lines
-    if section.file:
+    files = curriculum.files_of(item)
+    if files:
         functions = f" ({', '.join(item.functions)})" if item.functions else ""
-        lines.append(f"  {msg('open', lang)}: exercises/{section.file}{functions}")
+        lines.append(f"  {msg('open', lang)}: {', '.join(f'exercises/{f}' for f in files)}{functions}")
     lines.append(f"  {msg('rerun', lang)}: {render.rerun_command(curriculum, item, lang, elsewhere=elsewhere)}")
     return lines
 

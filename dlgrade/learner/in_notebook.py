@@ -105,11 +105,14 @@ def check(item_id: str) -> None:
         return
     section = curriculum.section(item.section)
     project = Project.locate()
-    graded = graded_file(project.exercises, section.file) if section.file else None
-    graded_name = str(graded.relative_to(project.root)) if graded else f"exercises/{section.file}"
+    graded = {name: graded_file(project.exercises, name) for name in curriculum.files_of(item)}
+    graded_name = ", ".join(str(path.relative_to(project.root)) if path else f"exercises/{name}"
+                            for name, path in graded.items())
+    # The notebook this runs in is its exercise's; an item graded in other files has nothing to save here.
+    section_graded = graded.get(section.file) if section.file else None
     notes = [tr("this cell or the one run before it is not in the saved file: save the notebook "
                 "(Ctrl+S) and run this cell again; the checks read the saved file")
-             ] if graded is not None and _unsaved(shell, graded) else []
+             ] if section_graded is not None and _unsaved(shell, section_graded) else []
     results, output = runner.run_item(render.check_file(curriculum, item), item.id, lang)
     status = item_status(item, results) if results else "failed"
     tail = [] if results else [tr("the checks of {item} did not run:", item=item.id),

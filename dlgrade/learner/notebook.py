@@ -124,7 +124,8 @@ def build(curriculum: Curriculum, section: Section, source: str, lang: str) -> A
 
     assert section.file is not None
     pieces = chunks(source)
-    items = [item for item in curriculum.items_of(section.id) if item.graded]
+    items = [item for item in curriculum.items_of(section.id)
+             if item.graded and section.file in curriculum.files_of(item)]
     owner: dict[str, Item] = {}
     for item in items:
         for name in item.functions:

@@ -1,11 +1,14 @@
 """`dlgrade reset ITEM|EXERCISE`: put the stub back in the file that is graded, keeping a backup of your version.
 
-For an exercise (ex3) the whole file goes back to its stub; for an item (ex3.2) only the
-functions and classes the item covers (curriculum.toml `functions`). Stubs come from the
-one-source generator (solutions/ through `dlgrade stubs`); in a learner release without
-solutions/, from the first commit that added the exercise file.
+For an exercise (ex3) its file (curriculum.toml: the section's `file`) goes back to its stub; for
+an item (ex3.2) only the functions and classes the item covers (`functions`), in each file that
+holds them (the item's `files`, else the section's file: ex1.5's are in the distributed scripts),
+a file at a time. An exercise's reset leaves the files of such an item alone and says how to reset
+them: those are scripts of their own, not the exercise's file the learner is starting over. Stubs
+come from the one-source generator (solutions/ through `dlgrade stubs`); in a learner release
+without solutions/, from the first commit that added the exercise file.
 
-The file reset is the one graded (dlgrade/boundary/loader.py: graded_file): exN_name.py, or the
+Each file reset is the one graded (dlgrade/boundary/loader.py: graded_file): exN_name.py, or the
 notebook exN_name.ipynb beside it. In a notebook, the code cells that define those functions and
 classes get the stub's definitions back (for an exercise, every one the stub has); markdown
 cells, the notebook's own cells and the rest of each cell stay, and a definition no cell holds
@@ -22,14 +25,14 @@ import ast
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dlgrade.boundary.loader import cell_filename, graded_file, module_cells
 from dlgrade.core import curriculum as curriculum_mod
-from dlgrade.core import stubs
-from dlgrade.core.curriculum import Curriculum
+from dlgrade.core import render, stubs
+from dlgrade.core.curriculum import Curriculum, Item, Section
 from dlgrade.core.i18n import add_lang_option, get_lang, set_lang, tr
 from dlgrade.core.project import Project
 
@@ -119,86 +122,109 @@ def reset_cells(notebook: Any, notebook_path: Path, stub: str, names: list[str],
         notebook.cells.insert(place, nbformat.v4.new_code_cell(text.rstrip("\n")))
 
 
-def _reset_notebook(notebook: Any, notebook_path: Path, curriculum: Curriculum, target: str, stub: str) -> None:
-    """An item's definitions, or every definition of the stub for an exercise, back in `notebook`."""
-    if "." in target:
-        item = curriculum.item(target)
+def _reset_notebook(notebook: Any, notebook_path: Path, items: list[Item], stub: str, *, whole: bool) -> None:
+    """The definitions of `items` back in `notebook`, and with `whole` every definition of the stub."""
+    for item in items:
         reset_cells(notebook, notebook_path, stub, list(item.functions), f'check("{item.id}")')
-        return
-    for item in curriculum.items_of(target):
-        reset_cells(notebook, notebook_path, stub, list(item.functions), f'check("{item.id}")')
-    reset_cells(notebook, notebook_path, stub, list(_spans(stub)))
+    if whole:
+        reset_cells(notebook, notebook_path, stub, list(_spans(stub)))
 
 
 @dataclass
 class Reset:
-    """What `reset` did: the file graded, the files written (the graded one first) and their backups."""
+    """What `reset` does to one exercise file: the file graded, the files written (the graded one first),
+    their backups, and what is written, computed before anything is."""
 
     graded: Path
     written: list[Path]
-    backups: list[Path]
+    py_path: Path
+    notebook_path: Path
+    paired: bool
+    notebook: Any = None
+    py_text: str | None = None
+    backups: list[Path] = field(default_factory=list)
 
 
-def reset_files(target: str, exercises: Path | None = None) -> Reset:
-    """Reset an item or an exercise in the file that is graded, and keep the file jupytext pairs with it in step."""
+def _plan(curriculum: Curriculum, section: Section, filename: str, item: Item | None, exercises: Path) -> Reset:
+    """The reset of `item` (None: the whole exercise) in the file graded for `filename`; writes nothing."""
     import nbformat
 
     from dlgrade.learner import notebook as notebook_mod  # it builds on pristine_stub, above
 
+    py_path = exercises / filename
+    notebook_path = py_path.with_suffix(".ipynb")
+    graded = graded_file(exercises, filename)
+    if graded is None:
+        raise FileNotFoundError(tr("{path} does not exist", path=py_path))
+    stub = pristine_stub(filename)
+    paired = notebook_mod.is_pair(notebook_path, py_path)
+    plan = Reset(graded, [graded] + [path for path in (py_path, notebook_path) if paired and path != graded],
+                 py_path, notebook_path, paired)
+    if graded == notebook_path:
+        plan.notebook = nbformat.read(notebook_path, as_version=4)
+        items = [item] if item else [i for i in curriculum.items_of(section.id) if filename in curriculum.files_of(i)]
+        _reset_notebook(plan.notebook, notebook_path, items, stub, whole=item is None)
+    elif item is None and paired:
+        plan.notebook = notebook_mod.build(curriculum, section, notebook_mod.exercise_code(stub), get_lang())
+    elif item is None:
+        plan.py_text = stub
+    else:
+        plan.py_text = replace_definitions(py_path.read_text(encoding="utf-8"), stub, list(item.functions))
+    return plan
+
+
+def _write(plan: Reset, backup: Path) -> None:
+    """Back up the files `plan` writes, then write them, keeping a jupytext pair in step."""
+    import nbformat
+
+    from dlgrade.learner import notebook as notebook_mod
+
+    plan.backups = [Path(shutil.copy2(path, backup / path.name)) for path in plan.written]
+    if plan.notebook is not None and plan.paired:
+        notebook_mod.pair(plan.notebook, plan.notebook_path, plan.py_path)
+    elif plan.notebook is not None:
+        nbformat.write(plan.notebook, plan.notebook_path)
+    if plan.py_text is not None:
+        plan.py_path.write_text(plan.py_text, encoding="utf-8")
+        if plan.paired:
+            notebook_mod.follow_py(plan.notebook_path, plan.py_path)
+
+
+def reset_files(target: str, exercises: Path | None = None) -> list[Reset]:
+    """Reset an item in each file that holds its functions, or an exercise in its section's file; one Reset
+    a file. Every file is read and every reset computed first: a file that does not parse stops them all."""
     curriculum = curriculum_mod.load()
     section_id = target.split(".")[0]
     section = curriculum.section(section_id)
-    if section.file is None:
-        raise KeyError(target)
     item = curriculum.item(target) if target != section_id else None
+    files = curriculum.files_of(item) if item else tuple(f for f in [section.file] if f)
+    if not files:
+        raise KeyError(target)
     exercises = exercises or Project.locate().exercises
-    py_path = exercises / section.file
-    notebook_path = py_path.with_suffix(".ipynb")
-    graded = graded_file(exercises, section.file)
-    if graded is None:
-        raise FileNotFoundError(tr("{path} does not exist", path=py_path))
-    stub = pristine_stub(section.file)
-    paired = notebook_mod.is_pair(notebook_path, py_path)
-    written = [graded] + [path for path in (py_path, notebook_path) if paired and path != graded]
-    # Everything is computed before anything is written: a cell or a .py that does not parse stops here.
-    notebook: Any = None
-    py_text: str | None = None
-    if graded == notebook_path:
-        notebook = nbformat.read(notebook_path, as_version=4)
-        _reset_notebook(notebook, notebook_path, curriculum, target, stub)
-    elif item is None and paired:
-        notebook = notebook_mod.build(curriculum, section, notebook_mod.exercise_code(stub), get_lang())
-    elif item is None:
-        py_text = stub
-    else:
-        py_text = replace_definitions(py_path.read_text(encoding="utf-8"), stub, list(item.functions))
+    plans = [_plan(curriculum, section, filename, item, exercises) for filename in files]
     backup = Project.locate().backups / time.strftime("%Y%m%d-%H%M%S")
     backup.mkdir(parents=True, exist_ok=True)
-    backups = [Path(shutil.copy2(path, backup / path.name)) for path in written]
-    if notebook is not None and paired:
-        notebook_mod.pair(notebook, notebook_path, py_path)
-    elif notebook is not None:
-        nbformat.write(notebook, notebook_path)
-    if py_text is not None:
-        py_path.write_text(py_text, encoding="utf-8")
-        if paired:
-            notebook_mod.follow_py(notebook_path, py_path)
-    return Reset(graded, written, backups)
+    for plan in plans:
+        _write(plan, backup)
+    return plans
 
 
-def reset(target: str, exercises: Path | None = None) -> tuple[Path, Path]:
-    """Reset an item or an exercise; returns (the file graded, which was reset, and its backup)."""
-    done = reset_files(target, exercises)
-    return done.graded, done.backups[0]
+def left_alone(curriculum: Curriculum, section: Section) -> dict[str, list[str]]:
+    """Item id -> the files of its own that resetting the whole exercise `section` does not touch."""
+    own = {item.id: [f for f in curriculum.files_of(item) if f != section.file]
+           for item in curriculum.items_of(section.id)}
+    return {item_id: files for item_id, files in own.items() if files}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", help=tr("an item (ex3.2: its functions) or an exercise (ex3: the whole file)"))
+    parser.add_argument("target", help=tr("an item (ex3.2: its functions, in each file that holds them) or an "
+                                          "exercise (ex3: its whole file; an item with files of its own, such as "
+                                          "ex1.5, is reset by its id)"))
     add_lang_option(parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:
-    set_lang(args.lang)
+    lang = set_lang(args.lang)
     try:
         done = reset_files(args.target)
     except CellSyntaxError as exc:
@@ -214,9 +240,16 @@ def run(args: argparse.Namespace) -> int:
     def shown(path: Path) -> Path:
         return path.relative_to(root) if path.is_relative_to(root) else path
 
-    print(tr("reset {name} in {path}, the file that is graded; your version is saved at {backup}",
-             name=args.target, path=shown(done.graded), backup=shown(done.backups[0])))
-    for path, backup in zip(done.written[1:], done.backups[1:]):
-        print(tr("{path}, paired with it by jupytext, was written to match; your version is saved at {backup}",
-                 path=shown(path), backup=shown(backup)))
+    for file_reset in done:
+        print(tr("reset {name} in {path}, the file that is graded; your version is saved at {backup}",
+                 name=args.target, path=shown(file_reset.graded), backup=shown(file_reset.backups[0])))
+        for path, backup in zip(file_reset.written[1:], file_reset.backups[1:]):
+            print(tr("{path}, paired with it by jupytext, was written to match; your version is saved at {backup}",
+                     path=shown(path), backup=shown(backup)))
+    if "." not in args.target:
+        curriculum = curriculum_mod.load()
+        for item_id, files in left_alone(curriculum, curriculum.section(args.target)).items():
+            print(tr("{item} is written in {files}, which are left as they are; {command} resets them",
+                     item=item_id, files=", ".join(f"exercises/{f}" for f in files),
+                     command=render.suggest(f"dlgrade reset {item_id}", lang)))
     return 0
