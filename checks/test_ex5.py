@@ -24,10 +24,9 @@ import ast
 import copy
 import json
 import math
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import torch
@@ -38,6 +37,7 @@ from torch import nn
 from dlgrade.boundary.proxy import Handle, LearnerModule, LearnerProcessError
 from dlgrade.boundary.recipes import Recipe
 from dlgrade.checkkit.feedback import expect, expect_equal, expect_type, fail, prose
+from dlgrade.checkkit.local_http import serving
 from dlgrade.checkkit.replay_server import ReplayServer
 from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
@@ -1029,19 +1029,9 @@ class ToolServer:
             def log_message(self, *_args):
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        # shutdown() waits for the serving loop's next look at its flag: every 50 ms instead of 500.
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  name="dlgrade-react-tools", daemon=True)
-        thread.start()
-        self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
+        with serving(Handler, "dlgrade-react-tools") as server:
+            self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
 
 
 class React:

@@ -181,18 +181,24 @@ def test_the_api_replayer_is_not_imported_by_a_run_without_cassettes(pytester):
 
 
 def test_the_learner_process_starts_for_the_exercise_files_the_command_line_checks(tmp_path):
-    """A check file, a node of one, or a folder above checks/ names exercise files; anything else none."""
+    """A check file, a node of one, or a folder above checks/ names check files and the exercise files
+    their items are written in; anything else none."""
     from dlgrade.core.project import Project
-    from dlgrade.plugin.state import exercise_files_checked
+    from dlgrade.plugin.state import files_checked
 
     root = Project.locate().root
     curriculum = load_curriculum()
 
-    def files(*args: str, at: Path = root) -> list[str]:
-        return exercise_files_checked(list(args), at, curriculum, root)
+    def files(*args: str, at: Path = root) -> tuple[list[str], list[str]]:
+        exercise_files, check_files = files_checked(list(args), at, curriculum, root)
+        return exercise_files, [path.name for path in check_files]
 
-    assert files("checks/test_ex2.py") == ["ex2_llm.py"]
-    assert files("checks/test_ex4.py::test_load_clip", "checks/test_ex3.py") == ["ex3_openai.py", "ex4_clip.py"]
-    assert files("test_ex5.py", at=root / "checks") == ["ex5_papers.py"]
-    assert set(files("checks")) == set(files(".")) == {s.file for s in curriculum.sections if s.file and s.check}
-    assert files("tests") == files("tests/test_plugin.py") == files(str(tmp_path)) == []
+    assert files("checks/test_ex2.py") == (["ex2_llm.py"], ["test_ex2.py"])
+    assert files("checks/test_ex4.py::test_load_clip", "checks/test_ex3.py") == (
+        ["ex3_openai.py", "ex4_clip.py"], ["test_ex3.py", "test_ex4.py"])
+    assert files("test_ex5.py", at=root / "checks") == (["ex5_papers.py"], ["test_ex5.py"])
+    distributed = files("checks/test_ex1_distributed.py")
+    assert "ex1_distributed_common.py" in distributed[0] and "ex1_pytorch.py" not in distributed[0]
+    everything = files("checks")
+    assert everything == files(".") and {s.file for s in curriculum.sections if s.file} <= set(everything[0])
+    assert files("tests") == files("tests/test_plugin.py") == files(str(tmp_path)) == ([], [])

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
 from dlgrade.boundary.recipes import refuse_remote_hosts
 from dlgrade.checkkit.feedback import CheckFailure
+from dlgrade.checkkit.local_http import serving
 from dlgrade.checkkit.targets import Target
 from dlgrade.core.i18n import N_, tr
 
@@ -107,15 +107,9 @@ def _handler(hub: FakeHub):
 def serve(repos: dict[str, dict[str, bytes]]):
     """Run a FakeHub on a free localhost port for the duration of the block."""
     hub = FakeHub(repos)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
-    hub.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(hub), "dlgrade-fakehub") as server:
+        hub.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
         yield hub
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class RemoteHostBlocked(CheckFailure):

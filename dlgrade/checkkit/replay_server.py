@@ -15,7 +15,6 @@ never reaches it.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from vcr.record_mode import RecordMode
 from vcr.request import Request
 
 from dlgrade.checkkit import api_replay
+from dlgrade.checkkit.local_http import serving
 from dlgrade.core.i18n import tr
 
 MAX_BODY_BYTES = 64 * 2**20
@@ -103,18 +103,12 @@ class ReplayServer:
             _register(name, matcher)
         self._cassette = Cassette.load(path=str(self.cassette_path), record_mode=RecordMode.NONE,
                                        match_on=tuple(_MATCHERS[name] for name in self.match_on))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        thread = threading.Thread(target=server.serve_forever, name="dlgrade-replay", daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-            self._server = None
+        with serving(_handler_for(self), "dlgrade-replay") as server:
+            self._server = server
+            try:
+                yield self
+            finally:
+                self._server = None
 
 
 _MATCHERS: dict[str, Callable[..., Any]] = {}

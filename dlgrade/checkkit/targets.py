@@ -87,17 +87,18 @@ class Target:
         """`filename` imported in the learner process (dlgrade/boundary), never in this one."""
         return self._process().module(filename)
 
-    def start_learner_process(self, filenames: list[str]) -> None:
-        """Start the learner process now, importing the slow libraries these files name while this
-        process collects the checks (read as text: nothing of them runs here)."""
+    def start_learner_process(self, filenames: list[str], check_files: list[Path]) -> None:
+        """Start the learner process now, importing the slow libraries these exercise files name and
+        those the check files name (their recipes build with them there) while this process collects
+        the checks. Read as text: nothing of them runs here."""
         graded = [graded_file(self.root, name) for name in filenames]
-        preload = {name for path in graded if path is not None for name in slow_imports(path)}
+        preload = {name for path in [*graded, *check_files] if path is not None for name in slow_imports(path)}
         process = self._process()
         if not process.alive:
             process.start(sorted(preload, key=SLOW_IMPORTS.index))
 
     def recipe(self, name: str, *args: object, **kwargs: object) -> object:
-        """An observation made in the learner process by a grader-owned recipe (dlgrade/boundary/recipes.py)."""
+        """An observation made in the learner process by a grader-owned recipe (dlgrade/boundary/recipes/)."""
         if self._learner is None:
             raise TargetError(tr("no learner module is loaded yet"))
         return self._learner.recipe(name, *args, **kwargs)

@@ -70,19 +70,24 @@ def item_id(item: pytest.Item) -> str | None:
     return marker.args[0] if marker and marker.args else None
 
 
-def exercise_files_checked(args: list[str], invocation_dir: Path, curriculum: curriculum_mod.Curriculum,
-                           root: Path) -> list[str]:
-    """The exercise files whose check files the command line names (a check file, a node of one, or a
-    folder holding checks/): the files a learner process will import in this run."""
-    checks = root / "checks"
-    files = []
-    for arg in args:
-        named = (invocation_dir / arg.split("::")[0]).resolve()
-        for section in curriculum.sections:
-            if section.file and section.check and (named == (root / section.check).resolve()
-                                                   or named.is_dir() and checks.resolve().is_relative_to(named)):
-                files.append(section.file)
-    return sorted(set(files))
+def files_checked(args: list[str], invocation_dir: Path, curriculum: curriculum_mod.Curriculum,
+                  root: Path) -> tuple[list[str], list[Path]]:
+    """The exercise files whose checks the command line names (a check file, a node of one, or a folder
+    holding checks/), and those check files: what the learner process of this run will import, and what
+    will send it recipes."""
+    checks_dir = (root / "checks").resolve()
+    named = [(invocation_dir / arg.split("::")[0]).resolve() for arg in args]
+    exercise_files: set[str] = set()
+    check_files: set[Path] = set()
+    for item in curriculum.items:
+        check = item.check or curriculum.section(item.section).check
+        if not item.graded or check is None:
+            continue
+        path = (root / check).resolve()
+        if any(path == n or (n.is_dir() and checks_dir.is_relative_to(n)) for n in named):
+            check_files.add(path)
+            exercise_files.update(curriculum.files_of(item))
+    return sorted(exercise_files), sorted(check_files)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,11 +95,11 @@ def pytest_configure(config: pytest.Config) -> None:
     for section in state.curriculum.sections:
         config.addinivalue_line("markers", f"{section.id}: checks of {section.title('en')}")
     config.stash[STATE_KEY] = state
-    files = exercise_files_checked(list(config.args), config.invocation_params.dir, state.curriculum,
-                                   Project.locate().root)
-    if files and not config.option.collectonly:
+    exercise_files, check_files = files_checked(list(config.args), config.invocation_params.dir, state.curriculum,
+                                                Project.locate().root)
+    if exercise_files and not config.option.collectonly:
         # Started now, the learner process imports its libraries while this process collects the checks.
-        state.target.start_learner_process(files)
+        state.target.start_learner_process(exercise_files, check_files)
 
 
 @pytest.fixture(scope="session")
