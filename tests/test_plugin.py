@@ -167,7 +167,7 @@ def test_a_check_past_its_time_limit_fails_and_says_so(grade):
 
 
 def test_the_api_replayer_is_not_imported_by_a_run_without_cassettes(pytester):
-    """vcrpy and PIL are imported only by checks that replay an API conversation."""
+    """vcrpy and PIL are imported only by checks that replay an API conversation (their replay server)."""
     pytester.makeconftest('pytest_plugins = ["dlgrade.plugin"]\n'
                           "import sys\n\n\ndef pytest_unconfigure():\n"
                           "    print('LOADED', sorted(m for m in ('vcr', 'PIL', 'dlgrade.checkkit.api_replay')"

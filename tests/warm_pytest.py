@@ -43,7 +43,7 @@ PRELOAD = ["torch", "torch.distributed", "torch.nn.parallel", "torchvision", "tr
            "transformers.models.qwen2.modeling_qwen2", "transformers.models.clip.modeling_clip",
            "transformers.models.clip.processing_clip", "transformers.models.vit.modeling_vit",
            "transformers.data.data_collator", "peft", "safetensors.torch", "huggingface_hub", "openai",
-           "vcr", "pytest_recording.plugin", "hypothesis", "numpy", "PIL.Image", "matplotlib.pyplot", "rich",
+           "vcr", "hypothesis", "numpy", "PIL.Image", "matplotlib.pyplot", "rich",
            "filelock", "pytest"]
 
 
@@ -128,7 +128,7 @@ def _child(request: dict, launcher: str) -> None:
         os.environ.update(request["env"])
         os.environ[LAUNCHER_ENV] = launcher
         sys.path[0] = request["cwd"]  # as `python -m` puts the current folder first
-        # Plugins the server preloaded (hypothesis, pytest_recording, anyio through openai) cannot have
+        # Plugins the server preloaded (hypothesis, anyio through openai) cannot have
         # their asserts rewritten, and pytest warns so on every run; a cold run would not, nor do their asserts matter.
         args = ["-W", "ignore::pytest.PytestAssertRewriteWarning", *request["args"]]
         sys.argv = ["pytest", *args]

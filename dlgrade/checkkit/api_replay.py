@@ -11,7 +11,8 @@ the text answer. The matchers here compare the JSON body semantically:
 - a `data:` image URL is compared by its decoded pixels, so re-encoding the same image
   (PNG from Pillow instead of the file's bytes) still matches; a JPEG of it matches when
   the pixels are within a small mean error.
-When nothing matches, `explain()` names the first difference in one line, e.g.
+When nothing matches, `unanswered()` names the first difference in one line (the replay server
+keeps it for the check), e.g.
 `model differs: recorded "gpt-4o", yours "gpt-4o-mini"`, or `an extra system message: ...`.
 In a recorded conversation (several requests) a request is compared with the recorded
 request at its position, e.g. `request 3 of 3: messages[5].content differs: ...`.
@@ -27,7 +28,6 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.matchers import get_matchers_results
 from vcr.request import Request
 
@@ -257,37 +257,6 @@ def scrub_response(response: dict) -> dict:
 
 
 ENDPOINT_MATCHERS = ("method", "scheme", "host", "port", "path", "uri")
-
-
-def explain(exc: BaseException) -> str | None:
-    """One line for a request the cassette cannot answer, from vcrpy's exception; None for other errors.
-
-    Looks through the exception chain: openai may wrap the transport's error in APIConnectionError.
-    """
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, CannotOverwriteExistingCassetteException):
-            return _explain_vcr(exc)
-        exc = exc.__cause__ or exc.__context__
-    return None
-
-
-def _explain_vcr(exc: CannotOverwriteExistingCassetteException) -> str:
-    reason = getattr(exc, "reason", "no_match")
-    if reason == "already_played":
-        return tr("this request was already answered: the check expects the API to be called once")
-    if reason == "cassette_not_found":
-        return tr("no recording for this check ({path} is missing)", path=getattr(exc.cassette, "_path", "?"))
-    mine = exc.failed_request
-    in_sequence = _in_sequence(exc.cassette, mine)
-    if in_sequence:
-        return in_sequence
-    for recorded, _succeeded, failed in getattr(exc, "similar_requests", []):
-        if failed:
-            return _why_not(recorded, failed, mine)
-    return tr("nothing recorded resembles your request ({method} {path})", method=mine.method,
-              path=urlsplit(mine.uri).path)
 
 
 def _in_sequence(cassette, mine) -> str | None:

@@ -7,7 +7,6 @@ for pytest's full traceback.
 """
 from __future__ import annotations
 
-import sys
 from collections.abc import Generator
 from pathlib import Path
 
@@ -49,19 +48,6 @@ def _assertion_message(text: str) -> str:
     return _trim("\n".join(lines) or tr("assertion failed"), 3)
 
 
-def _replay_problem(exc: BaseException) -> str | None:
-    """Why a recorded API conversation could not answer the learner's request, if that is what failed.
-
-    Only a run that loaded vcrpy (a check replaying cassettes) can fail so; the replayer and what
-    it imports (vcrpy, PIL) stay out of every other run.
-    """
-    if "vcr" not in sys.modules:
-        return None
-    from dlgrade.checkkit.api_replay import explain
-
-    return explain(exc)
-
-
 def classify(excinfo: pytest.ExceptionInfo[BaseException], target: Target) -> tuple[str, str]:
     """(status, one-paragraph message) for a check that raised (a CheckFailure's own hint not included)."""
     exc = excinfo.value
@@ -76,9 +62,6 @@ def classify(excinfo: pytest.ExceptionInfo[BaseException], target: Target) -> tu
             return NOT_STARTED, tr("a function in {folder}/ still raises NotImplementedError", folder=target.label)
         return NOT_STARTED, tr("{function}() still raises NotImplementedError ({where})", function=where.name,
                                where=f"{target.label}/{Path(where.filename).name}:{where.lineno}")
-    replay_problem = _replay_problem(exc)
-    if replay_problem:
-        return FAILED, tr("your request differs from the recorded one: {problem}", problem=replay_problem)
     if isinstance(exc, CheckTimeout):
         return FAILED, tr("{message}{at}; an endless loop, or far too slow?", message=exc, at=at)
     if isinstance(exc, CheckFailure):
