@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from gradelib import MUTANTS_DIR, patched_solutions, patches, run_checks
@@ -37,6 +38,20 @@ def test_every_string_marked_for_translation_has_chinese():
     missing = i18n.untranslated(HARNESS + CHECKS)
     assert not missing, "msgids without Chinese (python -m dlgrade.core.i18n FILE prints them as .po entries):\n" + \
         "\n".join(missing)
+
+
+def test_every_catalogue_entry_is_still_used():
+    """No dead entries: each msgid is a string of the harness, the checks, the hidden checks or argparse
+    (whose own words the harness translates: i18n.translate_argparse)."""
+    import argparse
+    import ast
+
+    used = set()
+    for path in [*HARNESS, *CHECKS, *sorted((REPO_ROOT / "hidden_checks").glob("*.py")), Path(argparse.__file__)]:
+        used.update(node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str))
+    unused = sorted(set(i18n.catalogue("zh")) - used - {""})
+    assert not unused, "catalogue entries no code uses (remove them from the .po):\n" + "\n".join(unused)
 
 
 def test_po_loader_reads_continuations_escapes_and_skips_fuzzy():
