@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -139,3 +140,12 @@ def learner_offline(target: Target) -> None:
     Run it before every check: a learner process restarted after a time limit starts online again.
     """
     target.recipe("offline", tr(REFUSAL))
+
+
+@contextmanager
+def offline_everywhere(target: Target) -> Iterator[None]:
+    """No host but this machine, here and in the learner process, for a check of a model's files: one
+    that reaches for the real Hub fails at once, with a message, not after a 23 s timeout."""
+    learner_offline(target)
+    with offline():
+        yield
