@@ -24,6 +24,8 @@ from _pytest.nodeid import coerce_node_id  # private, pinned pytest 9.2: see the
 from filelock import FileLock
 from gradelib import Run, run_checks
 
+from dlgrade.core import i18n
+
 for _name in [name for name in os.environ if name.startswith("PYTEST_XDIST_")]:
     del os.environ[_name]
 
@@ -42,6 +44,15 @@ def once_per_session(request, tmp_path_factory, name: str, make) -> Run:
         run = make(folder)
         stored.write_text(json.dumps(dataclasses.asdict(run)))
         return run
+
+
+@pytest.fixture(autouse=True)
+def _the_language_of_this_process_is_put_back():
+    """A test that runs a dlgrade command in this process with --lang sets the process's language; the
+    next test on this worker must not read its messages in it."""
+    lang = i18n.get_lang()
+    yield
+    i18n.set_lang(lang)
 
 
 @pytest.fixture(scope="session")

@@ -243,7 +243,14 @@ def watch_one_save(root, env: dict[str, str]) -> list[str]:
         read_until(2)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            still = subprocess.run(["ps", "-o", "pid,ppid,pgid,stat,wchan:20,args", "-g", str(proc.pid)],
+                                   capture_output=True, text=True).stdout
+            os.killpg(proc.pid, signal.SIGKILL)
+            said = "".join(lines)
+            raise AssertionError(f"dlgrade watch did not stop on Ctrl-C within 30 s:\n{still}\n{said}") from None
     return lines
 
 
