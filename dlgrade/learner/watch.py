@@ -10,6 +10,7 @@ fixtures: dlgrade/core/records.py), by polling modification times (no inotify ne
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -88,6 +89,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     lang = set_lang(args.lang)
+    # "Ctrl-C to stop" holds even for a watch started with SIGINT ignored or blocked, which exec passes
+    # on: a shell script's background job (`dlgrade watch &` in a script) ignores SIGINT, as do the jobs
+    # of some editors' task runners.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     curriculum = curriculum_mod.load()
     try:
         item = first_unfinished(curriculum, args.item)
