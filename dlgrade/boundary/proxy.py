@@ -40,7 +40,9 @@ from dlgrade.core.i18n import get_lang, tr
 LIBRARY_EXCEPTIONS = ("openai.", "httpx", "torch.", "transformers.", "huggingface_hub.", "safetensors", "PIL.",
                       "dlgrade.boundary.")
 STOP_GRACE_S = 2.0
-WHERE_TIMEOUT_S = 1.0
+# How long a timed-out call waits for the learner process to say where it is: a bound for one that
+# cannot answer (a long call in C), not a measurement; a busy machine must not lose the answer.
+WHERE_TIMEOUT_S = 3.0
 
 
 class LearnerProcessError(RuntimeError):
